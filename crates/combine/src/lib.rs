@@ -1,0 +1,1 @@
+//! Combining kerchunk reference sets along a concat dimension.

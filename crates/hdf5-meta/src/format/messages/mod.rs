@@ -1,0 +1,1 @@
+//! Object header messages, one module per message type.

@@ -1,0 +1,1 @@
+//! Kerchunk reference sets: the reference model, zarr v2 metadata, readers and writers.
