@@ -5,9 +5,14 @@
 //! [`FormatError`]: crate::error::FormatError
 //! [`FormatError::Incomplete`]: crate::error::FormatError::Incomplete
 
+pub mod btree_v1;
 pub mod checksum;
 pub mod cursor;
+pub mod global_heap;
+pub mod local_heap;
 pub mod messages;
 pub mod object_header;
+pub mod superblock;
+pub mod symbol_table;
 
 pub use cursor::{Cursor, Sizes};
