@@ -6,6 +6,7 @@
 //! [`FormatError::Incomplete`]: crate::error::FormatError::Incomplete
 
 pub mod checksum;
+pub mod chunk_index;
 pub mod cursor;
 pub mod messages;
 pub mod object_header;
