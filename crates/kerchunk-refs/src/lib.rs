@@ -1,10 +1,11 @@
 //! Kerchunk reference sets: the reference model, zarr v2 metadata, readers and writers.
 //!
-//! - [`reference`]: one reference ([`RefValue`]) and the [`UrlInterner`].
+//! - [`reference`](mod@reference): one reference ([`RefValue`]) and the [`UrlInterner`].
 //! - [`reference_set`]: the ordered key → value map ([`ReferenceSet`]).
 //! - [`chunk_key`]: chunk keys and chunk-grid arithmetic.
 //! - [`zarr`]: `.zarray` / `.zgroup` / `.zattrs` and numcodecs configs.
-//! - [`read`] / [`write`]: streaming JSON (and JSON.gz) reader and writer.
+//! - [`read`](mod@read) / [`write`](mod@write): streaming JSON (and JSON.gz) reader and writer.
+//! - [`template`]: the plain `{{name}}` substitution used by `templates` and `gen`.
 
 pub mod chunk_key;
 pub mod error;

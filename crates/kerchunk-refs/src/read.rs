@@ -780,6 +780,8 @@ impl<'de, F: FnMut(&str, RefValue) -> Result<()>> Visitor<'de> for UrlSeed<'_, '
             return Ok(UrlOut::Ready(Some(core.interner.intern(v))));
         }
         match &core.templates {
+            // Version 0 has no templates: the URL is final.
+            None if core.version == 0 => Ok(UrlOut::Ready(Some(core.interner.intern(v)))),
             None => Ok(UrlOut::Raw(v.to_string())),
             Some(t) if t.is_empty() => Ok(UrlOut::Ready(Some(core.interner.intern(v)))),
             Some(_) => match core.templated_url(self.key, v) {

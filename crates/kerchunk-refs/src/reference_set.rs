@@ -23,7 +23,8 @@ pub fn is_metadata_key(key: &str) -> bool {
 }
 
 /// Reference key → value map preserving insertion order (re-inserting an existing key keeps
-/// its position; removing shifts later keys up).
+/// its position; removing shifts later keys up). Equality (`==`) compares keys and values and
+/// ignores order, since order carries no meaning in a reference set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReferenceSet {
     map: IndexMap<String, RefValue>,

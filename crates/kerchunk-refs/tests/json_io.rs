@@ -1,12 +1,17 @@
 //! Reader/writer behaviour on hand-written documents (kerchunk-behavior.md §1, checklist 1–5).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::io::{Read, Write};
 use std::sync::Arc;
 
 use kerchunk_refs::{
-    read_reference_set, stream_refs, write_reference_set, RefValue, RefWriter, RefsError,
-    ReferenceSet, UrlInterner, WriteOptions,
+    read_reference_set, stream_refs, write_reference_set, RefValue, RefWriter, ReferenceSet,
+    RefsError, UrlInterner, WriteOptions,
 };
 
 fn url(s: &str) -> Option<Arc<str>> {
@@ -52,9 +57,20 @@ fn version1_value_forms() {
     assert_eq!(s.get("a"), Some(&inline(b"data")));
     assert_eq!(s.get("b"), Some(&inline(&[0, 1, 2, 255])));
     assert_eq!(s.get("b2"), Some(&inline(&[0, 1, 2, 255])));
-    assert_eq!(s.get("c"), Some(&inline(r#"{"zarr_format":2,"x":[1,2.5,"é"]}"#.as_bytes())));
-    assert_eq!(s.get("d"), Some(&RefValue::Whole { url: url("s3://b/f.nc") }));
-    assert_eq!(s.get("e"), Some(&RefValue::range(url("s3://b/f.nc"), 4016, 33)));
+    assert_eq!(
+        s.get("c"),
+        Some(&inline(r#"{"zarr_format":2,"x":[1,2.5,"é"]}"#.as_bytes()))
+    );
+    assert_eq!(
+        s.get("d"),
+        Some(&RefValue::Whole {
+            url: url("s3://b/f.nc")
+        })
+    );
+    assert_eq!(
+        s.get("e"),
+        Some(&RefValue::range(url("s3://b/f.nc"), 4016, 33))
+    );
     assert_eq!(s.get("f"), Some(&RefValue::range(None, 4016, 33)));
     assert_eq!(s.get("g"), Some(&RefValue::Whole { url: None }));
     assert_eq!(s.get("h"), Some(&inline("é\0".as_bytes())));
@@ -81,6 +97,10 @@ fn version0_documents() {
     assert_eq!(keys, [".zgroup", "x/0", "x/.zattrs"]);
     let s = read(doc);
     assert_eq!(s.get("x/.zattrs"), Some(&inline(br#"{"a":1}"#)));
+    // No templates in version 0: "{{" is literal and the order is kept.
+    let s = read(r#"{"k":["{{u}}"],"l":"x"}"#);
+    assert_eq!(s.keys().collect::<Vec<_>>(), ["k", "l"]);
+    assert_eq!(s.get("k"), Some(&RefValue::Whole { url: url("{{u}}") }));
     assert!(read("{}").is_empty());
 }
 
@@ -90,9 +110,15 @@ fn version_checks() {
         read_err(r#"{"version":2,"refs":{}}"#),
         RefsError::UnsupportedVersion(v) if v == "2"
     ));
-    assert!(matches!(read_err(r#"{"version":"1","refs":{}}"#), RefsError::UnsupportedVersion(_)));
+    assert!(matches!(
+        read_err(r#"{"version":"1","refs":{}}"#),
+        RefsError::UnsupportedVersion(_)
+    ));
     // v1 keys first but no version at all.
-    assert!(matches!(read_err(r#"{"refs":{"a":"x"}}"#), RefsError::Json { .. }));
+    assert!(matches!(
+        read_err(r#"{"refs":{"a":"x"}}"#),
+        RefsError::Json { .. }
+    ));
     // Unknown top-level keys of v1 are ignored; refs may be absent.
     let s = read(r#"{"version":1,"extra":{"x":[1,2]},"refs":{"a":"x"}}"#);
     assert_eq!(s.len(), 1);
@@ -106,8 +132,16 @@ fn templates_before_and_after_refs() {
         r#"{"version":1,"templates":{"u":"s3://bucket/data","n":7},
             "refs":{"a":["{{u}}/f.nc",1,2],"b":["{{ u }}/{{n}}.nc"],"c":"{{u}} stays inline"}}"#,
     );
-    assert_eq!(before.get("a"), Some(&RefValue::range(url("s3://bucket/data/f.nc"), 1, 2)));
-    assert_eq!(before.get("b"), Some(&RefValue::Whole { url: url("s3://bucket/data/7.nc") }));
+    assert_eq!(
+        before.get("a"),
+        Some(&RefValue::range(url("s3://bucket/data/f.nc"), 1, 2))
+    );
+    assert_eq!(
+        before.get("b"),
+        Some(&RefValue::Whole {
+            url: url("s3://bucket/data/7.nc")
+        })
+    );
     assert_eq!(before.get("c"), Some(&inline(b"{{u}} stays inline")));
 
     // Sorted-keys writers put "refs" before "templates" and "version": templated refs are
@@ -134,9 +168,19 @@ fn templates_before_and_after_refs() {
 
     // No (or empty) templates: fsspec leaves "{{" alone.
     let s = read(r#"{"version":1,"refs":{"a":["{{u}}/f.nc"]}}"#);
-    assert_eq!(s.get("a"), Some(&RefValue::Whole { url: url("{{u}}/f.nc") }));
+    assert_eq!(
+        s.get("a"),
+        Some(&RefValue::Whole {
+            url: url("{{u}}/f.nc")
+        })
+    );
     let s = read(r#"{"version":1,"templates":{},"refs":{"a":["{{u}}/f.nc"]}}"#);
-    assert_eq!(s.get("a"), Some(&RefValue::Whole { url: url("{{u}}/f.nc") }));
+    assert_eq!(
+        s.get("a"),
+        Some(&RefValue::Whole {
+            url: url("{{u}}/f.nc")
+        })
+    );
 
     // Unknown name, jinja expressions and jinja-macro templates are errors naming the key.
     match read_err(r#"{"version":1,"templates":{"u":"x"},"refs":{"k1":["{{v}}"]}}"#) {
@@ -178,7 +222,10 @@ fn gen_expansion() {
     .unwrap();
     assert_eq!(meta.generated, 6);
     assert_eq!(meta.refs, 8);
-    let gen: Vec<_> = seen[2..].iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let gen: Vec<_> = seen[2..]
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
     assert_eq!(
         gen,
         [
@@ -192,18 +239,42 @@ fn gen_expansion() {
     );
     // gen output overrides refs in the materialised set (fsspec: dict.update).
     let s = read(doc);
-    assert_eq!(s.get("v/0.1"), Some(&RefValue::range(url("s3://b/f0.nc"), 100, 10)));
+    assert_eq!(
+        s.get("v/0.1"),
+        Some(&RefValue::range(url("s3://b/f0.nc"), 100, 10))
+    );
     assert_eq!(s.len(), 7);
 
     for (bad, what) in [
-        (r#"{"key":"k","url":"u","offset":"1","dimensions":{"i":[1]}}"#, "offset only"),
-        (r#"{"key":"k{{i*2}}","url":"u","dimensions":{"i":[1]}}"#, "expression"),
-        (r#"{"key":"{% for %}","url":"u","dimensions":{"i":[1]}}"#, "block"),
-        (r#"{"key":"k","url":"u","dimensions":{"i":{"stop":3,"step":0}}}"#, "step 0"),
-        (r#"{"key":"k","url":"u","dimensions":{"i":{"start":1}}}"#, "no stop"),
+        (
+            r#"{"key":"k","url":"u","offset":"1","dimensions":{"i":[1]}}"#,
+            "offset only",
+        ),
+        (
+            r#"{"key":"k{{i*2}}","url":"u","dimensions":{"i":[1]}}"#,
+            "expression",
+        ),
+        (
+            r#"{"key":"{% for %}","url":"u","dimensions":{"i":[1]}}"#,
+            "block",
+        ),
+        (
+            r#"{"key":"k","url":"u","dimensions":{"i":{"stop":3,"step":0}}}"#,
+            "step 0",
+        ),
+        (
+            r#"{"key":"k","url":"u","dimensions":{"i":{"start":1}}}"#,
+            "no stop",
+        ),
         (r#"{"key":"k","url":"u"}"#, "no dimensions"),
-        (r#"{"key":"k","url":"u","offset":"-{{i}}","length":"1","dimensions":{"i":[1]}}"#, "negative"),
-        (r#"{"key":"k","url":"u","dimensions":{"u":[1]}}"#, "dim shadows template"),
+        (
+            r#"{"key":"k","url":"u","offset":"-{{i}}","length":"1","dimensions":{"i":[1]}}"#,
+            "negative",
+        ),
+        (
+            r#"{"key":"k","url":"u","dimensions":{"u":[1]}}"#,
+            "dim shadows template",
+        ),
         (r#"{"url":"u","dimensions":{"i":[1]}}"#, "no key"),
     ] {
         let doc = format!(r#"{{"version":1,"templates":{{"u":"x"}},"gen":[{bad}]}}"#);
@@ -230,7 +301,12 @@ fn malformed_values_name_key_and_position() {
     ];
     for (doc, key) in cases {
         match read_reference_set(doc.as_bytes()) {
-            Err(RefsError::InvalidRef { key: k, line, column, .. }) => {
+            Err(RefsError::InvalidRef {
+                key: k,
+                line,
+                column,
+                ..
+            }) => {
                 assert_eq!(k, key, "{doc}");
                 assert_eq!(line, 1, "{doc}");
                 assert!(column > 0, "{doc}");
@@ -243,9 +319,21 @@ fn malformed_values_name_key_and_position() {
         Err(RefsError::InvalidRef { key, line, .. }) => assert_eq!((key.as_str(), line), ("b", 4)),
         other => panic!("{other:?}"),
     }
-    for doc in ["", "[]", "\"x\"", "{", r#"{"a":"x"} trailing"#, r#"{"version":1,"refs":[]}"#, r#"{"version":1,"refs":{"a":"x""#, "{\"a\":\"\\ud800\"}"] {
+    for doc in [
+        "",
+        "[]",
+        "\"x\"",
+        "{",
+        r#"{"a":"x"} trailing"#,
+        r#"{"version":1,"refs":[]}"#,
+        r#"{"version":1,"refs":{"a":"x""#,
+        "{\"a\":\"\\ud800\"}",
+    ] {
         assert!(
-            matches!(read_reference_set(doc.as_bytes()), Err(RefsError::Json { .. })),
+            matches!(
+                read_reference_set(doc.as_bytes()),
+                Err(RefsError::Json { .. })
+            ),
             "{doc:?}"
         );
     }
@@ -300,7 +388,10 @@ fn gzip_is_detected_by_magic() {
     // Interned: both refs share one allocation.
     assert!(Arc::ptr_eq(&urls[0], &urls[1]));
     assert_eq!(interner.len(), 1);
-    assert_eq!(read_reference_set(&gz).unwrap(), read_reference_set(doc).unwrap());
+    assert_eq!(
+        read_reference_set(&gz).unwrap(),
+        read_reference_set(doc).unwrap()
+    );
     // Concatenated gzip members are one stream (MultiGzDecoder).
     let (a, b) = doc.split_at(20);
     let mut two = gzip(a);
@@ -320,7 +411,12 @@ fn writer_output_text() {
     s.set_zgroup("");
     s.insert("x/0.0", RefValue::range(url("s3://b/f.nc"), 4016, 33));
     s.insert("x/0.1", RefValue::range(None, u64::MAX, 0));
-    s.insert("x/1.0", RefValue::Whole { url: url("w \"q\"") });
+    s.insert(
+        "x/1.0",
+        RefValue::Whole {
+            url: url("w \"q\""),
+        },
+    );
     s.insert("jsonish/0", inline(b"1.50"));
     s.insert("u/0", inline("é\0\n".as_bytes()));
     s.insert("looks/0", inline(b"base64:AAAA"));
@@ -339,7 +435,8 @@ fn writer_output_text() {
     );
     assert_eq!(read_reference_set(&out).unwrap(), s);
     // Empty set.
-    let out = write_reference_set(&ReferenceSet::new(), Vec::new(), &WriteOptions::default()).unwrap();
+    let out =
+        write_reference_set(&ReferenceSet::new(), Vec::new(), &WriteOptions::default()).unwrap();
     assert_eq!(out, br#"{"version":1,"refs":{}}"#);
 }
 
@@ -347,7 +444,12 @@ fn writer_output_text() {
 fn writer_templates_and_gzip() {
     let mut s = ReferenceSet::new();
     s.insert("a", RefValue::range(url("s3://bucket/data/f1.nc"), 1, 2));
-    s.insert("b", RefValue::Whole { url: url("s3://bucket/other.nc") });
+    s.insert(
+        "b",
+        RefValue::Whole {
+            url: url("s3://bucket/other.nc"),
+        },
+    );
     s.insert("c", RefValue::range(url("https://elsewhere/x"), 3, 4));
     s.insert("d", RefValue::range(None, 3, 4));
     let opts = WriteOptions {
@@ -361,7 +463,9 @@ fn writer_templates_and_gzip() {
     let out = write_reference_set(&s, Vec::new(), &opts).unwrap();
     assert!(kerchunk_refs::read::is_gzip(&out));
     let mut text = String::new();
-    flate2::read::GzDecoder::new(&out[..]).read_to_string(&mut text).unwrap();
+    flate2::read::GzDecoder::new(&out[..])
+        .read_to_string(&mut text)
+        .unwrap();
     assert_eq!(
         text,
         concat!(
@@ -374,17 +478,30 @@ fn writer_templates_and_gzip() {
     // A URL that itself contains "{{" cannot be written when templates are in use...
     let mut w = RefWriter::new(Vec::new(), &opts).unwrap();
     assert!(matches!(
-        w.write_ref("k", &RefValue::Whole { url: url("s3://{{x}}") }),
+        w.write_ref(
+            "k",
+            &RefValue::Whole {
+                url: url("s3://{{x}}")
+            }
+        ),
         Err(RefsError::Write { .. })
     ));
     // ...but round-trips without templates.
     let mut t = ReferenceSet::new();
-    t.insert("k", RefValue::Whole { url: url("s3://{{x}}") });
+    t.insert(
+        "k",
+        RefValue::Whole {
+            url: url("s3://{{x}}"),
+        },
+    );
     let out = write_reference_set(&t, Vec::new(), &WriteOptions::default()).unwrap();
     assert_eq!(read_reference_set(&out).unwrap(), t);
     // Invalid template definitions.
     for (n, p) in [("1x", "a"), ("x", ""), ("x", "a{{b}}"), ("a b", "c")] {
-        let o = WriteOptions { templates: vec![(n.into(), p.into())], ..WriteOptions::default() };
+        let o = WriteOptions {
+            templates: vec![(n.into(), p.into())],
+            ..WriteOptions::default()
+        };
         assert!(RefWriter::new(Vec::new(), &o).is_err(), "{n} {p}");
     }
     assert!(kerchunk_refs::is_gzip_path("out/refs.json.GZ"));
