@@ -602,6 +602,60 @@ impl Codec {
     }
 }
 
+/// Encodes items in the numcodecs `vlen-utf8` / `vlen-bytes` chunk format: u32 LE item
+/// count, then per item a u32 LE byte length and the bytes (kerchunk-behavior.md §2.14).
+/// Errors if the count or an item length exceeds `u32::MAX`.
+pub fn encode_vlen<'a>(items: impl ExactSizeIterator<Item = &'a [u8]>) -> Result<Vec<u8>> {
+    let too_big = || RefsError::Zarr {
+        what: "vlen chunk".to_string(),
+        reason: "item count or length exceeds u32::MAX".to_string(),
+    };
+    let count = u32::try_from(items.len()).map_err(|_| too_big())?;
+    let mut out = Vec::with_capacity(4 + items.len() * 4);
+    out.extend_from_slice(&count.to_le_bytes());
+    for item in items {
+        let len = u32::try_from(item.len()).map_err(|_| too_big())?;
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(item);
+    }
+    Ok(out)
+}
+
+/// Decodes a `vlen-utf8` / `vlen-bytes` chunk into its items (bounds-checked; trailing bytes
+/// are an error).
+pub fn decode_vlen(chunk: &[u8]) -> Result<Vec<&[u8]>> {
+    let bad = |reason: &str| RefsError::Zarr {
+        what: "vlen chunk".to_string(),
+        reason: reason.to_string(),
+    };
+    let take_u32 = |rest: &mut &[u8]| -> Result<usize> {
+        let (head, tail) = rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| bad("truncated length"))?;
+        *rest = tail;
+        usize::try_from(u32::from_le_bytes(*head)).map_err(|_| bad("length does not fit usize"))
+    };
+    let mut rest = chunk;
+    let count = take_u32(&mut rest)?;
+    // Each item needs at least its 4-byte length, so the count is bounded by the input.
+    if count > rest.len() / 4 {
+        return Err(bad("item count exceeds the chunk size"));
+    }
+    let mut items = Vec::with_capacity(count);
+    for _ in 0..count {
+        let len = take_u32(&mut rest)?;
+        let (item, tail) = rest
+            .split_at_checked(len)
+            .ok_or_else(|| bad("truncated item"))?;
+        items.push(item);
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(bad("trailing bytes after the last item"));
+    }
+    Ok(items)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
@@ -743,6 +797,26 @@ mod tests {
         assert!(Codec::from_config(&json!({"level":1})).is_err());
         assert!(Codec::from_config(&json!({"id":"zlib","level":"x"})).is_err());
         assert!(Codec::from_config(&json!({"id":"shuffle","elementsize":-1})).is_err());
+    }
+
+    #[test]
+    fn vlen_chunks() {
+        // kerchunk-behavior.md §2.14 (observed): ["hello","world","x",""] in embed mode.
+        let want = b"\x04\0\0\0\x05\0\0\0hello\x05\0\0\0world\x01\0\0\0x\0\0\0\0";
+        let items: [&[u8]; 4] = [b"hello", b"world", b"x", b""];
+        assert_eq!(encode_vlen(items.iter().copied()).unwrap(), want);
+        assert_eq!(decode_vlen(want).unwrap(), items);
+        assert_eq!(decode_vlen(&[0, 0, 0, 0]).unwrap(), Vec::<&[u8]>::new());
+        for bad in [
+            &b""[..],
+            b"\x01\0\0",
+            b"\x01\0\0\0",
+            b"\x01\0\0\0\x05\0\0\0abc",
+            b"\xff\xff\xff\xff\0\0\0\0",
+            b"\0\0\0\0x",
+        ] {
+            assert!(decode_vlen(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
