@@ -612,41 +612,124 @@ fn corpus_never_panics() {
             .and_then(|a| superblock::parse(&file[a as usize..], a).ok())
             .map(|sb| sb.sizes)
             .unwrap_or(Sizes::DEFAULT);
-        for (i, w) in file.windows(4).enumerate() {
-            let tail = &file[i..];
-            let cuts = [
-                tail.len(),
-                tail.len().min(7),
-                tail.len().min(40),
-                tail.len().min(300),
-            ];
-            for &cut in &cuts {
-                let s = &tail[..cut];
-                match w {
-                    b"TREE" => {
-                        for kind in [
-                            BTreeKind::Group,
-                            BTreeKind::Chunk { rank: 1 },
-                            BTreeKind::Chunk { rank: 3 },
-                        ] {
-                            let _ = btree_v1::parse_node(s, i as u64, sizes, kind);
-                        }
-                    }
-                    b"SNOD" => drop(symbol_table::parse_node(s, i as u64, sizes)),
-                    b"HEAP" => {
-                        if let Ok(h) = local_heap::parse(s, i as u64, sizes) {
-                            for off in [0, 1, 8, h.data_segment_size] {
-                                let _ = h.name_at(&file[(i + 32).min(file.len())..], off);
-                            }
-                        }
-                    }
-                    b"GCOL" => drop(global_heap::parse(s, i as u64, sizes)),
-                    [0x89, b'H', b'D', b'F'] => drop(superblock::parse(s, i as u64)),
-                    _ => continue,
-                }
-                n += 1;
-            }
+        for cut in [usize::MAX, 7, 40, 300] {
+            n += fuzz::parse_all(&file, sizes, cut);
         }
     }
     assert!(n > 100);
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sizes() -> impl Strategy<Value = Sizes> {
+        (
+            prop::sample::select(vec![2u8, 4, 8, 16]),
+            prop::sample::select(vec![2u8, 4, 8, 16]),
+        )
+            .prop_map(|(offset, length)| Sizes { offset, length })
+    }
+
+    proptest! {
+        /// Random bytes behind each signature: every parser returns, none panics.
+        #[test]
+        fn parsers_never_panic(body in prop::collection::vec(any::<u8>(), 0..600), sizes in sizes(), rank in 0usize..40) {
+            for sig in [&b"TREE"[..], b"SNOD", b"HEAP", b"GCOL", &superblock::SIGNATURE[..]] {
+                let mut buf = sig.to_vec();
+                buf.extend(&body);
+                let _ = btree_v1::parse_node(&buf, 0, sizes, BTreeKind::Group);
+                let _ = btree_v1::parse_node(&buf, 0, sizes, BTreeKind::Chunk { rank });
+                let _ = symbol_table::parse_node(&buf, 0, sizes);
+                let _ = symbol_table::parse_entry(&body, 0, sizes);
+                if let Ok(h) = local_heap::parse(&buf, 0, sizes) {
+                    let _ = h.name_at(&body, rank as u64);
+                }
+                let _ = global_heap::parse(&buf, 0, sizes);
+                let _ = global_heap::collection_size(&buf, 0, sizes);
+                let _ = global_heap::parse_vlen_descriptor(&body, 0, sizes);
+                let _ = superblock::parse(&buf, 0);
+                let _ = superblock::parse_driver_info(&body, 0, sizes);
+                let _ = btree_v1::node_size(sizes, BTreeKind::Chunk { rank }, u16::MAX);
+            }
+        }
+    }
+
+    /// Parse every structure of `file` found by signature, each from a slice of at most
+    /// `cut` bytes; errors are fine, panics are not. Returns the number of structures tried.
+    pub(super) fn parse_all(file: &[u8], sizes: Sizes, cut: usize) -> usize {
+        let mut n = 0;
+        for (i, w) in file.windows(4).enumerate() {
+            let s = &file[i..];
+            let s = &s[..s.len().min(cut)];
+            let a = i as u64;
+            match w {
+                b"TREE" => {
+                    for kind in [
+                        BTreeKind::Group,
+                        BTreeKind::Chunk { rank: 1 },
+                        BTreeKind::Chunk { rank: 2 },
+                    ] {
+                        let _ = btree_v1::parse_node(s, a, sizes, kind);
+                    }
+                }
+                b"SNOD" => drop(symbol_table::parse_node(s, a, sizes)),
+                b"HEAP" => {
+                    if let Ok(h) = local_heap::parse(s, a, sizes) {
+                        for off in [0, 1, 8, 16, h.data_segment_size] {
+                            let _ = h.name_at(&file[(i + 32).min(file.len())..], off);
+                        }
+                    }
+                }
+                b"GCOL" => drop(global_heap::parse(s, a, sizes)),
+                [0x89, b'H', b'D', b'F'] => drop(superblock::parse(s, a)),
+                _ => continue,
+            }
+            n += 1;
+        }
+        n
+    }
+
+    fn generated_files() -> Vec<Vec<u8>> {
+        let mut names: Vec<_> = std::fs::read_dir(data_dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "h5"))
+            .collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|p| std::fs::read(p).unwrap())
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Real files with up to 16 bytes overwritten just after structure signatures.
+        #[test]
+        fn mutated_real_files_never_panic(
+            which in 0usize..5,
+            edits in prop::collection::vec((any::<prop::sample::Index>(), 0usize..96, any::<u8>()), 1..16),
+        ) {
+            let files = generated_files();
+            let mut file = files[which % files.len()].clone();
+            let sigs: Vec<usize> = file
+                .windows(4)
+                .enumerate()
+                .filter(|(_, w)| matches!(*w, b"TREE" | b"SNOD" | b"HEAP" | b"GCOL" | [0x89, b'H', b'D', b'F']))
+                .map(|(i, _)| i)
+                .collect();
+            for (sig, delta, byte) in edits {
+                let pos = sigs[sig.index(sigs.len())] + 4 + delta;
+                if let Some(b) = file.get_mut(pos) {
+                    *b = byte;
+                }
+            }
+            let sizes = superblock::find_signature(&file)
+                .and_then(|a| superblock::parse(&file[a as usize..], a).ok())
+                .map(|sb| sb.sizes)
+                .unwrap_or(Sizes::DEFAULT);
+            parse_all(&file, sizes, usize::MAX);
+        }
+    }
 }
