@@ -181,6 +181,7 @@ fn read_child(cur: &mut Cursor<'_>, i: usize) -> Result<u64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::error::FormatError;

@@ -209,6 +209,7 @@ pub fn parse_vlen_descriptor(buf: &[u8], address: u64, sizes: Sizes) -> Result<V
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::error::FormatError;

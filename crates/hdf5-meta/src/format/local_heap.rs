@@ -95,6 +95,7 @@ impl LocalHeap {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::format::symbol_table::tests::le;

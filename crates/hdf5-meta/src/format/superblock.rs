@@ -5,10 +5,11 @@
 //! addresses and a lookup3 checksum over everything before it.
 //!
 //! Addresses: the superblock is found at an absolute file offset (0, 512, 1024, …); every
-//! address stored in the file is relative to the *base address*. Like the C library, this
-//! reader takes the base to be the superblock's own position: old files with a user block
-//! (e.g. the official `twithub.h5`) store a base of 0 while their addresses are relative to
-//! the superblock at 512.
+//! address stored in the file is relative to the *base address*, except the end-of-file
+//! address, which the C library stores as an absolute offset (relative EOA + base). When the
+//! stored base differs from where the superblock was found (a user block added or removed
+//! after writing), the C library uses the superblock's position as the base and shifts the
+//! EOF by the difference; so does this reader.
 
 use crate::error::{FormatError, Result};
 use crate::format::checksum;
@@ -57,8 +58,8 @@ pub struct Superblock {
     /// Absolute file offset of the superblock (where the signature was found). This is the
     /// effective base address: absolute = `base_address + stored address`.
     pub base_address: u64,
-    /// The base address as stored in the file (normally equal to `base_address`; old files
-    /// with a user block may store 0).
+    /// The base address as stored in the file (equal to `base_address` unless the file was
+    /// moved within a larger file after writing).
     pub stored_base_address: u64,
     /// File consistency flags (v0/1: 4 bytes; v2/3: 1 byte — bit 0 write access, bit 2 SWMR).
     pub flags: u32,
@@ -74,8 +75,8 @@ pub struct Superblock {
     /// Superblock extension object header address (v2/3; for v0/1 the "free-space info"
     /// slot, which the C library reads as the extension address too). `None` when undefined.
     pub extension_address: Option<u64>,
-    /// End-of-file address as stored (relative to `stored_base_address`); see
-    /// [`Superblock::end_of_file`].
+    /// End-of-file address as stored: an absolute offset in the file as it was written
+    /// (for family files, in the logical address space); see [`Superblock::end_of_file`].
     pub eof_address: u64,
     /// Driver information block address (v0/1 only).
     pub driver_info_address: Option<u64>,
@@ -96,11 +97,13 @@ const DEFAULT_INDEXED_STORAGE_K: u16 = 32;
 const STRUCTURE: &str = "superblock";
 
 impl Superblock {
-    /// Absolute end of file as recorded by the writer: stored base + stored EOF (saturating).
-    /// Use it to clamp speculative reads; files written through a user-block-unaware tool may
-    /// record it relative to a stored base of 0.
+    /// Absolute end of the HDF5 data in this file: the stored EOF shifted by
+    /// `base_address − stored_base_address` (saturating), as the C library does. Use it to
+    /// clamp speculative reads.
     pub fn end_of_file(&self) -> u64 {
-        self.stored_base_address.saturating_add(self.eof_address)
+        self.eof_address
+            .saturating_sub(self.stored_base_address)
+            .saturating_add(self.base_address)
     }
 
     /// Absolute file offset of a (base-relative) address stored in the file.
@@ -323,6 +326,7 @@ pub fn parse_driver_info(buf: &[u8], address: u64, sizes: Sizes) -> Result<Drive
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use crate::format::symbol_table::tests::{encode_entry, le};
@@ -406,6 +410,8 @@ mod tests {
         assert_eq!(sb.root_object_header_address, 96);
         assert_eq!(sb.root_symbol_table_entry, Some(root_entry()));
         assert_eq!(sb.absolute(96), Some(608));
+        // Stored base 0 and EOF 4096 (absolute when written), now found at 512: shifted.
+        assert_eq!(sb.end_of_file(), 4608);
 
         let small = Sizes {
             offset: 4,

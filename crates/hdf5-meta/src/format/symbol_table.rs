@@ -135,6 +135,7 @@ pub fn parse_node(buf: &[u8], address: u64, sizes: Sizes) -> Result<Vec<SymbolTa
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 pub(crate) mod tests {
     use super::*;
     use crate::error::FormatError;
