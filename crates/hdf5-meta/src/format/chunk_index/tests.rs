@@ -1,5 +1,7 @@
 //! Tests of the shared chunk-index helpers and the chunk-grid arithmetic.
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
 use super::*;
 use proptest::prelude::*;
 
