@@ -19,7 +19,6 @@ chunk index, with `index` and `offset` delta-encoded. Large files are written gz
 import gzip
 import json
 import os
-import shutil
 
 import h5py
 import numpy as np
@@ -46,10 +45,17 @@ def delta(values):
 
 
 def describe(ds, oracle="chunk_iter"):
+    """Dataset description; see the module docstring. `oracle` is "chunk_iter" (compare the full
+    list), "addresses" (compare only offsets/sizes: chunk_iter coordinates are wrong) or
+    "values" (no list; chunks hold `chunk_value_fill` values)."""
+    return _describe(ds, oracle)
+
+
+def _describe(ds, oracle):
     """Dataset description; chunk_iter is stored as delta-encoded columns sorted by chunk index
     (C-order over the current chunk grid) so that large lists compress well."""
     entries = []
-    if oracle == "chunk_iter":
+    if oracle != "values":
         grid = [-(-s // c) for s, c in zip(ds.shape, ds.chunks)]
 
         def visit(info):
@@ -74,12 +80,17 @@ def describe(ds, oracle="chunk_iter"):
     }
 
 
+def write_gz(path, data):
+    """gzip with mtime 0 so that regenerating gives identical bytes."""
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
+        f.write(data)
+
+
 def finish(path, meta, compress=False):
-    with gzip.open(path.replace(".h5", ".json.gz"), "wt", compresslevel=9) as f:
-        json.dump(meta, f, separators=(",", ":"))
+    write_gz(path.replace(".h5", ".json.gz"), json.dumps(meta, separators=(",", ":")).encode())
     if compress:
-        with open(path, "rb") as src, gzip.open(path + ".gz", "wb", compresslevel=9) as dst:
-            shutil.copyfileobj(src, dst)
+        with open(path, "rb") as src:
+            write_gz(path + ".gz", src.read())
         os.remove(path)
     final = path + ".gz" if compress else path
     print(final, os.path.getsize(final))
@@ -134,6 +145,10 @@ def extensible_array():
         d = f.create_dataset("unlim_middle", (4, 30, 6), "u1", chunks=(2, 2, 3), maxshape=(4, None, 6))
         d[...] = chunk_value_fill(d.shape, d.chunks)
         meta["unlim_middle"] = describe(d, oracle="values")
+        # Fixed dimension with max > current: HDF5 2.0 numbers it over the max extent.
+        d = f.create_dataset("unlim_last_bigmax", (4, 6), "u1", chunks=(2, 3), maxshape=(10, None))
+        d[...] = chunk_value_fill(d.shape, d.chunks)
+        meta["unlim_last_bigmax"] = describe(d, oracle="values")
     finish(path, meta)
 
 
@@ -168,11 +183,37 @@ def implicit():
             dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
             dcpl.set_chunk((3, 2))
             dcpl.set_alloc_time(h5py.h5d.ALLOC_TIME_EARLY)
+            dcpl.set_obj_track_times(False)
             dsid = h5py.h5d.create(f.id, name.encode(), h5py.h5t.STD_U8LE, space, dcpl=dcpl)
             d = h5py.Dataset(dsid)
             d[...] = chunk_value_fill(d.shape, d.chunks)
             meta[name] = describe(d)
     finish(path, meta)
+
+
+def official_oracle():
+    """chunk_iter oracle for the chunked datasets of the official HDF5 test files that hold
+    fixed or extensible arrays (the files themselves are not copied; the test skips when the
+    corpus is absent). EA datasets whose unlimited dimension is not first get "addresses"."""
+    corpus = os.path.join("..", "..", "shared", "corpus", "hdf5-official")
+    if not os.path.isdir(corpus):
+        corpus = "/work/shared/corpus/hdf5-official"
+    names = ["h5fc_edge_v3.h5", "h5fc_ext1_i.h5", "h5fc_ext2_if.h5", "h5fc_ext2_sf.h5",
+             "h5fc_ext_none.h5", "tdset_idx.h5", "test_ld.h5"]
+    out = {}
+    for name in names:
+        meta = {}
+        with h5py.File(os.path.join(corpus, name), "r") as f:
+            def visit(path, obj):
+                if isinstance(obj, h5py.Dataset) and obj.chunks:
+                    unlim = [i for i, m in enumerate(obj.maxshape) if m is None]
+                    oracle = "addresses" if len(unlim) == 1 and unlim[0] != 0 else "chunk_iter"
+                    meta[path] = describe(obj, oracle)
+            f.visititems(visit)
+        out[name] = meta
+    path = os.path.join(OUT, "official_oracle.json.gz")
+    write_gz(path, json.dumps(out, separators=(",", ":")).encode())
+    print(path, os.path.getsize(path))
 
 
 if __name__ == "__main__":
@@ -183,3 +224,4 @@ if __name__ == "__main__":
     extensible_array_v110()
     extensible_array_20k()
     implicit()
+    official_oracle()

@@ -691,6 +691,7 @@ pub fn parse_data_block_page(buf: &[u8], address: u64, g: &EaGeometry) -> Result
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
     use crate::format::checksum::lookup3;

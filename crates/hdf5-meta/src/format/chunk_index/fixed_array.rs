@@ -288,6 +288,7 @@ pub fn parse_page(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
     use crate::format::checksum::lookup3;

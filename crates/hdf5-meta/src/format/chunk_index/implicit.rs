@@ -103,6 +103,7 @@ impl Iterator for ImplicitChunks {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 

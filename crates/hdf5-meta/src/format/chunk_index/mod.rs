@@ -76,7 +76,7 @@ impl EntryFormat {
                 size_width: None,
             }),
             1 => {
-                let width = element_size.checked_sub(o + 4).unwrap_or(0);
+                let width = element_size.saturating_sub(o + 4);
                 if (1..=8).contains(&width) {
                     Ok(Self {
                         element_size,

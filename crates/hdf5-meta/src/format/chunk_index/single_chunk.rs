@@ -23,6 +23,7 @@ pub fn entry(address: Option<u64>, filtered: Option<(u64, u32)>) -> ChunkEntry {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 
