@@ -8,5 +8,6 @@
 pub mod checksum;
 pub mod cursor;
 pub mod messages;
+pub mod value;
 
 pub use cursor::{Cursor, Sizes};
