@@ -15,5 +15,6 @@ pub mod messages;
 pub mod object_header;
 pub mod superblock;
 pub mod symbol_table;
+pub mod value;
 
 pub use cursor::{Cursor, Sizes};
