@@ -5,8 +5,11 @@
 //! [`FormatError`]: crate::error::FormatError
 //! [`FormatError::Incomplete`]: crate::error::FormatError::Incomplete
 
+pub mod btree_v2;
 pub mod checksum;
 pub mod cursor;
+pub mod fractal_heap;
 pub mod messages;
+pub mod sohm;
 
 pub use cursor::{Cursor, Sizes};

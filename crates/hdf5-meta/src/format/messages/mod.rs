@@ -1,1 +1,3 @@
 //! Object header messages, one module per message type.
+
+pub mod shared;
