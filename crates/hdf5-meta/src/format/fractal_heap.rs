@@ -792,3 +792,388 @@ fn check_owner(c: &mut Cursor<'_>, heap: &FractalHeapHeader) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    const S8: Sizes = Sizes { offset: 8, length: 8 };
+
+    /// Header parameters for the test encoder.
+    #[derive(Clone)]
+    struct Params {
+        id_len: u16,
+        flags: u8,
+        max_managed: u32,
+        width: u16,
+        start: u64,
+        max_direct: u64,
+        bits: u16,
+        root: u64,
+        root_rows: u16,
+        filter: Option<(u64, u32, Vec<u8>)>,
+    }
+
+    /// The library's link-heap parameters (observed in h5py files): width 4, start 512,
+    /// max direct 64 KiB, 32-bit heap, 7-byte IDs, checksummed direct blocks.
+    fn link_heap() -> Params {
+        Params {
+            id_len: 7,
+            flags: 2,
+            max_managed: 4096,
+            width: 4,
+            start: 512,
+            max_direct: 65536,
+            bits: 32,
+            root: 1000,
+            root_rows: 0,
+            filter: None,
+        }
+    }
+
+    fn seal(mut v: Vec<u8>) -> Vec<u8> {
+        let sum = lookup3(&v, 0);
+        v.extend_from_slice(&sum.to_le_bytes());
+        v
+    }
+
+    fn encode_header(p: &Params) -> Vec<u8> {
+        let mut v = b"FRHP".to_vec();
+        v.push(0);
+        v.extend_from_slice(&p.id_len.to_le_bytes());
+        let flen = p.filter.as_ref().map_or(0, |f| f.2.len() as u16);
+        v.extend_from_slice(&flen.to_le_bytes());
+        v.push(p.flags);
+        v.extend_from_slice(&p.max_managed.to_le_bytes());
+        v.extend_from_slice(&1u64.to_le_bytes()); // next huge ID
+        v.extend_from_slice(&u64::MAX.to_le_bytes()); // huge B-tree
+        v.extend_from_slice(&10u64.to_le_bytes()); // free space
+        v.extend_from_slice(&u64::MAX.to_le_bytes()); // free-space manager
+        for x in [4096u64, 4096, 4096, 3, 0, 0, 0, 0] {
+            v.extend_from_slice(&x.to_le_bytes());
+        }
+        v.extend_from_slice(&p.width.to_le_bytes());
+        v.extend_from_slice(&p.start.to_le_bytes());
+        v.extend_from_slice(&p.max_direct.to_le_bytes());
+        v.extend_from_slice(&p.bits.to_le_bytes());
+        v.extend_from_slice(&1u16.to_le_bytes());
+        v.extend_from_slice(&p.root.to_le_bytes());
+        v.extend_from_slice(&p.root_rows.to_le_bytes());
+        if let Some((size, mask, pipeline)) = &p.filter {
+            v.extend_from_slice(&size.to_le_bytes());
+            v.extend_from_slice(&mask.to_le_bytes());
+            v.extend_from_slice(pipeline);
+        }
+        seal(v)
+    }
+
+    fn parse_header(p: &Params, address: u64) -> FractalHeapHeader {
+        FractalHeapHeader::parse(&encode_header(p), address, S8).unwrap()
+    }
+
+    /// A checksummed direct block of `size` bytes with `objects` placed at block-relative offsets.
+    fn encode_direct(heap: u64, offset_bytes: usize, block_offset: u64, size: usize, objects: &[(usize, &[u8])]) -> Vec<u8> {
+        let mut v = b"FHDB".to_vec();
+        v.push(0);
+        v.extend_from_slice(&heap.to_le_bytes());
+        v.extend_from_slice(&block_offset.to_le_bytes()[..offset_bytes]);
+        let sum_pos = v.len();
+        v.extend_from_slice(&[0; 4]);
+        v.resize(size, 0);
+        for (at, bytes) in objects {
+            v[*at..*at + bytes.len()].copy_from_slice(bytes);
+        }
+        let sum = lookup3(&v, 0);
+        v[sum_pos..sum_pos + 4].copy_from_slice(&sum.to_le_bytes());
+        v
+    }
+
+    fn encode_indirect(heap: u64, offset_bytes: usize, block_offset: u64, children: &[u64]) -> Vec<u8> {
+        let mut v = b"FHIB".to_vec();
+        v.push(0);
+        v.extend_from_slice(&heap.to_le_bytes());
+        v.extend_from_slice(&block_offset.to_le_bytes()[..offset_bytes]);
+        for c in children {
+            v.extend_from_slice(&c.to_le_bytes());
+        }
+        seal(v)
+    }
+
+    // Values for the library's link heap, derived by hand from the doubling-table rules:
+    // first_row_bits = 9 + 2 = 11; max_direct_rows = 16 − 9 + 2 = 9; max_root_rows = 32 − 11 + 1.
+    #[test]
+    fn doubling_table_of_a_link_heap() {
+        let t = parse_header(&link_heap(), 0).table;
+        assert_eq!((t.start_bits, t.first_row_bits, t.max_direct_rows, t.max_root_rows), (9, 11, 9, 22));
+        assert_eq!(t.heap_offset_size(), 4);
+        let sizes: Vec<_> = (0..10).map(|r| t.row_block_size(r).unwrap()).collect();
+        assert_eq!(sizes, [512, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072]);
+        let offsets: Vec<_> = (0..4).map(|r| t.row_offset(r).unwrap()).collect();
+        assert_eq!(offsets, [0, 2048, 4096, 8192]);
+        assert_eq!(t.row_block_size(22), None);
+        // A child indirect block in row 9 spans 128 KiB: log2(131072) − 11 + 1 = 7 rows (the
+        // spec's formula without the width term would give 9).
+        assert_eq!(t.indirect_block_rows(131072), Some(7));
+        assert_eq!(t.indirect_block_rows(1000), None);
+        assert_eq!(t.entry_counts(7), (28, 0));
+        assert_eq!(t.entry_counts(16), (36, 28));
+        assert_eq!(t.locate(0), Some((0, 0)));
+        assert_eq!(t.locate(2047), Some((0, 3)));
+        assert_eq!(t.locate(2048), Some((1, 0)));
+        assert_eq!(t.locate(4096 + 3 * 1024), Some((2, 3)));
+        assert_eq!(t.locate(8191), Some((2, 3)));
+        assert_eq!(t.locate(u64::MAX), None);
+        // 600 000 lies past the 9 direct rows (2^19 = 524 288 bytes): row 9, column 0, a child
+        // indirect block at 524 288; inside it, 75 712 falls in row 6 (16 KiB blocks), column 0.
+        let slot = t.child_slot(0, 16, 600_000).unwrap();
+        assert_eq!(
+            slot,
+            ChildSlot { row: 9, col: 0, entry: 36, block_offset: 524_288, block_size: 131_072, direct: false }
+        );
+        let inner = t.child_slot(524_288, 7, 600_000).unwrap();
+        assert_eq!((inner.row, inner.col, inner.block_offset, inner.block_size), (6, 0, 589_824, 16_384));
+        assert!(inner.direct);
+        assert_eq!(t.child_slot(524_288, 7, 524_287), None);
+        assert_eq!(t.child_slot(0, 3, 8192), None);
+    }
+
+    #[test]
+    fn table_validation() {
+        let bad = |f: fn(&mut Params)| {
+            let mut p = link_heap();
+            f(&mut p);
+            FractalHeapHeader::parse(&encode_header(&p), 0, S8).unwrap_err()
+        };
+        for e in [
+            bad(|p| p.width = 3),
+            bad(|p| p.width = 0),
+            bad(|p| p.start = 500),
+            bad(|p| p.max_direct = 256),
+            bad(|p| p.bits = 70),
+            bad(|p| p.bits = 10),
+            bad(|p| p.root_rows = 23),
+            bad(|p| p.id_len = 0),
+        ] {
+            assert!(matches!(e, FormatError::Invalid { .. }), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn header_fields_checksum_and_lengths() {
+        let mut p = link_heap();
+        p.root_rows = 2;
+        let b = encode_header(&p);
+        assert_eq!(b.len(), FractalHeapHeader::min_size(S8));
+        let h = FractalHeapHeader::parse(&b, 640, S8).unwrap();
+        assert_eq!(h.encoded_size, b.len());
+        assert_eq!((h.heap_id_len, h.max_managed_object_size, h.managed_object_count), (7, 4096, 3));
+        assert_eq!((h.huge_btree_address, h.root_block_address), (None, Some(1000)));
+        assert!(h.checksummed_direct_blocks() && !h.is_filtered());
+        assert_eq!(h.managed_length_size(), 2);
+        assert_eq!(h.direct_block_prefix_size(S8), 4 + 1 + 8 + 4 + 4);
+        // Two rows of four direct entries: 4 + 1 + 8 + 4 + 8·8 + 4.
+        assert_eq!(h.indirect_block_size(S8, 2), 85);
+        assert_eq!(h.root(), Some(RootBlock::Indirect(IndirectBlockRef { address: 1000, heap_offset: 0, nrows: 2 })));
+        let mut corrupt = b.clone();
+        corrupt[20] ^= 0x40;
+        assert!(matches!(FractalHeapHeader::parse(&corrupt, 640, S8), Err(FormatError::Checksum { .. })));
+        assert!(matches!(
+            FractalHeapHeader::parse(&b[..50], 640, S8),
+            Err(FormatError::Incomplete { needed, .. }) if needed == b.len() as u64
+        ));
+        // A filtered header is longer; the first, minimal read reports how much is missing.
+        p.filter = Some((300, 0, vec![2, 1, 1, 0, 0, 0, 1, 0, 6, 0, 0, 0]));
+        p.root_rows = 0;
+        let b = encode_header(&p);
+        let err = FractalHeapHeader::parse(&b[..FractalHeapHeader::min_size(S8)], 0, S8).unwrap_err();
+        assert_eq!(err, FormatError::Incomplete { structure: HEADER, offset: 0, needed: b.len() as u64 });
+        let h = FractalHeapHeader::parse(&b, 0, S8).unwrap();
+        assert_eq!(h.filter.as_ref().unwrap().pipeline.len(), 12);
+        assert_eq!(
+            h.root(),
+            Some(RootBlock::Direct(DirectBlockRef {
+                address: 1000,
+                heap_offset: 0,
+                size: 512,
+                filtered: Some(FilteredBlock { size: 300, filter_mask: 0 }),
+            }))
+        );
+        // Filtered direct entries carry size and mask: 4 + 1 + 8 + 4 + 4·(8 + 8 + 4) + 4.
+        assert_eq!(h.indirect_block_size(S8, 1), 101);
+    }
+
+    #[test]
+    fn heap_ids() {
+        let h = parse_header(&link_heap(), 0);
+        // Managed: type 0, 4-byte offset, 2-byte length (link heap, 7-byte IDs).
+        let id = [0x00, 0x10, 0x02, 0, 0, 0x25, 0];
+        assert_eq!(h.decode_id(&id, S8).unwrap(), HeapId::Managed { offset: 0x210, length: 0x25 });
+        assert!(h.decode_id(&[0x00, 1, 0, 0, 0, 0, 0], S8).is_err()); // length 0
+        assert!(h.decode_id(&[0x40, 0, 0, 0, 0, 1, 0], S8).is_err()); // version 1
+        assert!(h.decode_id(&[0x30, 0, 0, 0, 0, 1, 0], S8).is_err()); // type 3
+        assert!(h.decode_id(&[0x00, 1, 0], S8).is_err()); // truncated
+        // Tiny, normal form: low nibble = length − 1.
+        assert_eq!(h.decode_id(&[0x22, b'a', b'b', b'c', 0, 0, 0], S8).unwrap(), HeapId::Tiny(b"abc"));
+        assert!(h.decode_id(&[0x2f, 1, 2], S8).is_err());
+        // Huge with a 7-byte ID (< 1 + O + L): indirect, the key is the 6 remaining bytes.
+        assert_eq!(h.decode_id(&[0x10, 5, 1, 0, 0, 0, 0], S8).unwrap(), HeapId::HugeIndirect { key: 0x105 });
+
+        // 20-byte IDs: tiny objects use the extended (12-bit) length; huge objects are direct.
+        let mut p = link_heap();
+        p.id_len = 20;
+        let h = parse_header(&p, 0);
+        let mut id = vec![0x21, 0x02]; // length − 1 = 0x102 → 259 bytes (needs a longer slice)
+        id.extend(std::iter::repeat_n(7u8, 259));
+        assert_eq!(h.decode_id(&id, S8).unwrap(), HeapId::Tiny(&id[2..]));
+        let mut id = vec![0x10];
+        id.extend_from_slice(&0x4000u64.to_le_bytes());
+        id.extend_from_slice(&160_000u64.to_le_bytes());
+        assert_eq!(
+            h.decode_id(&id, S8).unwrap(),
+            HeapId::HugeDirect { address: 0x4000, length: 160_000, filter: None }
+        );
+        // Filtered heap with 29-byte IDs: direct huge IDs also carry mask and de-filtered size.
+        p.id_len = 29;
+        p.filter = Some((0, 0, vec![0; 8]));
+        let h = parse_header(&p, 0);
+        id.extend_from_slice(&1u32.to_le_bytes());
+        id.extend_from_slice(&200_000u64.to_le_bytes());
+        assert_eq!(
+            h.decode_id(&id, S8).unwrap(),
+            HeapId::HugeDirect {
+                address: 0x4000,
+                length: 160_000,
+                filter: Some(HugeFilter { filter_mask: 1, size: 200_000 })
+            }
+        );
+        // Same ID length, but a filtered heap needs 1 + 8 + 8 + 4 + 8 bytes for direct IDs.
+        p.id_len = 20;
+        let h = parse_header(&p, 0);
+        assert_eq!(h.decode_id(&[0x10, 3, 0, 0, 0, 0, 0, 0, 0], S8).unwrap(), HeapId::HugeIndirect { key: 3 });
+    }
+
+    /// A small synthetic heap: width 2, start 64, max direct 128, 16-bit heap.
+    /// Rows 0–1 hold 64-byte blocks, row 2 128-byte blocks (max_direct_rows = 3), row 3 child
+    /// indirect blocks of 256 bytes with 2 rows each. The root has 4 rows: 6 direct entries
+    /// (entry 1 and 5 unallocated), then 2 indirect entries (the second unallocated).
+    fn synthetic_file() -> (Vec<u8>, FractalHeapHeader) {
+        let p = Params {
+            id_len: 6,
+            flags: 2,
+            max_managed: 100,
+            width: 2,
+            start: 64,
+            max_direct: 128,
+            bits: 16,
+            root: 1000,
+            root_rows: 4,
+            filter: None,
+        };
+        let heap = 100u64;
+        let mut file = vec![0u8; 4000];
+        let put = |file: &mut Vec<u8>, at: usize, bytes: &[u8]| file[at..at + bytes.len()].copy_from_slice(bytes);
+        put(&mut file, heap as usize, &encode_header(&p));
+        const U: u64 = u64::MAX;
+        put(&mut file, 1000, &encode_indirect(heap, 2, 0, &[1200, U, 1300, 1400, 1500, U, 2000, U]));
+        put(&mut file, 2000, &encode_indirect(heap, 2, 512, &[2200, 2300, U, 2400]));
+        // Direct block prefix: 4 + 1 + 8 + 2 + 4 = 19 bytes.
+        let blocks: [(usize, u64, usize, &[u8]); 7] = [
+            (1200, 0, 64, b"zero"),
+            (1300, 128, 64, b"row one"),
+            (1400, 192, 64, b"row one col one"),
+            (1500, 256, 128, b"row two"),
+            (2200, 512, 64, b"child row zero"),
+            (2300, 576, 64, b"child col one"),
+            (2400, 704, 64, b"child row one col one"),
+        ];
+        for (at, off, size, obj) in blocks {
+            put(&mut file, at, &encode_direct(heap, 2, off, size, &[(20, obj)]));
+        }
+        let h = FractalHeapHeader::parse(&file[heap as usize..], heap, S8).unwrap();
+        (file, h)
+    }
+
+    /// Collect all allocated direct blocks, depth first, the way a walker would.
+    fn collect(file: &[u8], h: &FractalHeapHeader, iblock: &IndirectBlockRef, out: &mut Vec<DirectBlockRef>) {
+        let at = iblock.address as usize;
+        let ib = IndirectBlock::parse(&file[at..], iblock.address, S8, h, iblock).unwrap();
+        out.extend(ib.allocated_direct().copied());
+        for child in ib.allocated_indirect() {
+            collect(file, h, child, out);
+        }
+    }
+
+    fn read_object(file: &[u8], h: &FractalHeapHeader, id: &[u8]) -> Vec<u8> {
+        let HeapId::Managed { offset, length } = h.decode_id(id, S8).unwrap() else { panic!("not managed") };
+        let Some(RootBlock::Indirect(mut iref)) = h.root() else { panic!("no root") };
+        loop {
+            let ib = IndirectBlock::parse(&file[iref.address as usize..], iref.address, S8, h, &iref).unwrap();
+            match ib.child_for(&h.table, offset).unwrap() {
+                HeapChild::Indirect(next) => iref = next,
+                HeapChild::Direct(d) => {
+                    let buf = &file[d.address as usize..];
+                    let db = DirectBlock::parse(buf, d.address, S8, h, &d).unwrap();
+                    return db.object(buf, offset, length).unwrap().to_vec();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn synthetic_heap_blocks_and_objects() {
+        let (file, h) = synthetic_file();
+        assert_eq!(h.table.max_direct_rows, 3);
+        let Some(RootBlock::Indirect(root)) = h.root() else { panic!("root is indirect") };
+        assert_eq!(h.indirect_block_size(S8, 4), 4 + 1 + 8 + 2 + 8 * 8 + 4);
+        let mut blocks = Vec::new();
+        collect(&file, &h, &root, &mut blocks);
+        let found: Vec<_> = blocks.iter().map(|b| (b.address, b.heap_offset, b.size)).collect();
+        assert_eq!(
+            found,
+            [(1200, 0, 64), (1300, 128, 64), (1400, 192, 64), (1500, 256, 128), (2200, 512, 64), (2300, 576, 64), (2400, 704, 64)]
+        );
+        let root_block = IndirectBlock::parse(&file[1000..], 1000, S8, &h, &root).unwrap();
+        assert_eq!(
+            root_block.allocated_indirect().copied().collect::<Vec<_>>(),
+            [IndirectBlockRef { address: 2000, heap_offset: 512, nrows: 2 }]
+        );
+        // Unallocated entries: direct entry 1 (heap 64..128) and the second child (768..1024).
+        assert_eq!(root_block.child_for(&h.table, 100), None);
+        assert_eq!(root_block.child_for(&h.table, 800), None);
+        assert_eq!(root_block.child_for(&h.table, 5000), None);
+        // Managed IDs: type byte, 2-byte offset, 1-byte length (min(128 → 1 byte, 100 → 1 byte)).
+        let id = |off: u16, len: u8| [0x00, off as u8, (off >> 8) as u8, len, 0, 0];
+        assert_eq!(read_object(&file, &h, &id(20, 4)), b"zero");
+        assert_eq!(read_object(&file, &h, &id(192 + 20, 15)), b"row one col one");
+        assert_eq!(read_object(&file, &h, &id(256 + 20, 7)), b"row two");
+        assert_eq!(read_object(&file, &h, &id(704 + 20, 21)), b"child row one col one");
+    }
+
+    #[test]
+    fn block_integrity_checks() {
+        let (mut file, h) = synthetic_file();
+        let d = DirectBlockRef { address: 1300, heap_offset: 128, size: 64, filtered: None };
+        let db = DirectBlock::parse(&file[1300..], 1300, S8, &h, &d).unwrap();
+        assert_eq!(db.prefix_size, 19);
+        // Objects may not overlap the prefix or run past the block.
+        assert!(db.object(&file[1300..], 128 + 10, 4).is_err());
+        assert!(db.object(&file[1300..], 128 + 60, 8).is_err());
+        assert!(db.object(&file[1300..], 100, 8).is_err());
+        // Wrong expected offset, short buffer, corrupt data.
+        let wrong = DirectBlockRef { heap_offset: 192, ..d };
+        assert!(matches!(DirectBlock::parse(&file[1300..], 1300, S8, &h, &wrong), Err(FormatError::Invalid { .. })));
+        assert!(matches!(
+            DirectBlock::parse(&file[1300..1340], 1300, S8, &h, &d),
+            Err(FormatError::Incomplete { needed: 64, .. })
+        ));
+        file[1300 + 30] ^= 1;
+        assert!(matches!(DirectBlock::parse(&file[1300..], 1300, S8, &h, &d), Err(FormatError::Checksum { .. })));
+        // An indirect block of another heap is rejected.
+        let other = FractalHeapHeader { address: 7, ..h.clone() };
+        let root = IndirectBlockRef { address: 1000, heap_offset: 0, nrows: 4 };
+        assert!(matches!(IndirectBlock::parse(&file[1000..], 1000, S8, &other, &root), Err(FormatError::Invalid { .. })));
+        let too_many = IndirectBlockRef { nrows: 40, ..root };
+        assert!(IndirectBlock::parse(&file[1000..], 1000, S8, &h, &too_many).is_err());
+    }
+}
