@@ -10,3 +10,4 @@ pub mod kinds;
 pub mod layout;
 pub mod link;
 pub mod link_info;
+pub mod shared;
