@@ -282,7 +282,8 @@ fn decode_array(base: &Datatype, dims: &[u32], bytes: &[u8], depth: usize) -> Re
         .iter()
         .try_fold(base.size(), |acc, &d| acc.checked_mul(u64::from(d)))
         .and_then(|s| usize::try_from(s).ok())
-        .ok_or_else(|| err("array stride overflows"))?;
+        .filter(|&s| s > 0)
+        .ok_or_else(|| err("array stride overflows or is zero"))?;
     let n = usize::try_from(first).map_err(|_| err("array dimension too large"))?;
     if n.checked_mul(stride).is_none_or(|t| t > bytes.len()) {
         return Err(err("array element larger than the bytes given"));
