@@ -122,6 +122,27 @@ def has_indirection(d):
     return False
 
 
+IEEE = {2: ([10, 5], [0, 10], 15), 4: ([23, 8], [0, 23], 127), 8: ([52, 11], [0, 52], 1023)}
+
+
+def numpy_comparable(d):
+    """True when h5py's numpy dtype string should equal Datatype::numpy_typestr()."""
+    c = d["class"]
+    if c == "integer":
+        return d["offset"] == 0 and d["precision"] == 8 * d["size"] and d["size"] in (1, 2, 4, 8)
+    if c == "float":
+        return IEEE.get(d["size"]) == (d["exp"], d["mant"], d["bias"]) and d["offset"] == 0 \
+            and d["precision"] == 8 * d["size"] and d["norm"] == "implied"
+    if c in ("string", "opaque"):
+        return True
+    if c in ("enum", "complex"):
+        return numpy_comparable(d["base"])
+    if c == "compound":
+        m = d["members"]
+        return [x["name"] for x in m] == ["r", "i"] and all(numpy_comparable(x["type"]) for x in m)
+    return False
+
+
 def describe_space(sid, l):
     kind = sid.get_simple_extent_type()
     if kind == h5s.NULL:
@@ -324,7 +345,10 @@ def dataset_expectations(ds, o, l, kind, data, extra):
     dcpl = ds.id.get_create_plist()
     tid = ds.id.get_type()
     if kind == "datatype":
-        return describe_type(tid, o)
+        d = describe_type(tid, o)
+        if numpy_comparable(d):
+            d["numpy"] = ds.dtype.str
+        return d
     if kind == "dataspace":
         return describe_space(ds.id.get_space(), l)
     if kind in ("fill", "fill_old"):

@@ -188,7 +188,12 @@ fn describe(
     expect: &Json,
 ) -> Result<Json, FormatError> {
     Ok(match kind {
-        "datatype" => datatype_json(&datatype::parse(buf, address, sizes)?),
+        "datatype" => {
+            let dt = datatype::parse(buf, address, sizes)?;
+            let mut j = datatype_json(&dt);
+            j["numpy"] = json!(dt.numpy_typestr());
+            j
+        }
         "dataspace" => dataspace_json(&dataspace::parse(buf, address, sizes)?),
         "fill" | "fill_old" => {
             let fv = if kind == "fill" {
