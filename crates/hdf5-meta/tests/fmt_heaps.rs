@@ -9,9 +9,15 @@
 //! type 5 → heap IDs → link messages. Heaps and name indexes are found by signature scan and
 //! paired by checking that every record's hash is the lookup3 hash of the resolved name.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -20,7 +26,8 @@ use flate2::read::{GzDecoder, ZlibDecoder};
 use hdf5_meta::format::btree_v2::{BTreeV2Header, Node, NodeRef, Record};
 use hdf5_meta::format::checksum::lookup3;
 use hdf5_meta::format::fractal_heap::{
-    DirectBlock, DirectBlockRef, FractalHeapHeader, HeapId, IndirectBlock, IndirectBlockRef, RootBlock,
+    DirectBlock, DirectBlockRef, FractalHeapHeader, HeapId, IndirectBlock, IndirectBlockRef,
+    RootBlock,
 };
 use hdf5_meta::format::messages::shared::{self, SharedRef};
 use hdf5_meta::format::sohm::{SharedMessageList, SharedMessageTable, SohmIndexType, SohmRecord};
@@ -72,15 +79,27 @@ fn at(file: &[u8], address: u64) -> &[u8] {
 }
 
 fn find_all(file: &[u8], signature: &[u8]) -> Vec<u64> {
-    file.windows(signature.len()).enumerate().filter(|(_, w)| *w == signature).map(|(i, _)| i as u64).collect()
+    file.windows(signature.len())
+        .enumerate()
+        .filter(|(_, w)| *w == signature)
+        .map(|(i, _)| i as u64)
+        .collect()
 }
 
 fn names(v: &Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// All records of a v2 B-tree in key order (in-order walk).
-fn bt2_records(file: &[u8], address: u64, rank: Option<u8>) -> Result<(BTreeV2Header, Vec<Record>), FormatError> {
+fn bt2_records(
+    file: &[u8],
+    address: u64,
+    rank: Option<u8>,
+) -> Result<(BTreeV2Header, Vec<Record>), FormatError> {
     fn walk(
         file: &[u8],
         h: &BTreeV2Header,
@@ -95,7 +114,12 @@ fn bt2_records(file: &[u8], address: u64, rank: Option<u8>) -> Result<(BTreeV2He
         }
         assert_eq!(n.children.len(), n.records.len() + 1);
         let below: u64 = n.children.iter().map(|c| c.total_records).sum();
-        assert_eq!(below + n.records.len() as u64, node.total_records, "subtree count at {}", node.address);
+        assert_eq!(
+            below + n.records.len() as u64,
+            node.total_records,
+            "subtree count at {}",
+            node.address
+        );
         let mut records = n.records.into_iter();
         for child in &n.children {
             walk(file, h, child, rank, out)?;
@@ -160,7 +184,9 @@ impl<'f> Heap<'f> {
 
     /// Stored bytes at `address`, inflated when the heap is filtered.
     fn stored(&self, address: u64, length: u64, filtered: bool) -> Vec<u8> {
-        let raw = at(self.file, address).get(..length as usize).expect("object inside the file");
+        let raw = at(self.file, address)
+            .get(..length as usize)
+            .expect("object inside the file");
         if filtered {
             inflate(raw)
         } else {
@@ -172,33 +198,56 @@ impl<'f> Heap<'f> {
     fn object(&self, id: &[u8]) -> Result<Vec<u8>, FormatError> {
         match self.header.decode_id(id, S8)? {
             HeapId::Managed { offset, length } => {
-                let block = self.blocks.iter().find(|b| b.contains(offset)).ok_or_else(|| {
-                    FormatError::invalid("test", offset, "no direct block holds this offset")
-                })?;
+                let block = self
+                    .blocks
+                    .iter()
+                    .find(|b| b.contains(offset))
+                    .ok_or_else(|| {
+                        FormatError::invalid("test", offset, "no direct block holds this offset")
+                    })?;
                 let mut cache = self.cache.borrow_mut();
-                if !cache.contains_key(&block.address) {
-                    let buf = self.stored(block.address, block.stored_size(), block.filtered.is_some());
-                    let db = DirectBlock::parse(&buf, block.address, S8, &self.header, block)?;
-                    cache.insert(block.address, (db, buf));
-                }
-                let (db, buf) = &cache[&block.address];
+                let (db, buf) = match cache.entry(block.address) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => {
+                        let buf = self.stored(
+                            block.address,
+                            block.stored_size(),
+                            block.filtered.is_some(),
+                        );
+                        let db = DirectBlock::parse(&buf, block.address, S8, &self.header, block)?;
+                        e.insert((db, buf))
+                    }
+                };
                 Ok(db.object(buf, offset, length)?.to_vec())
             }
             HeapId::Tiny(bytes) => Ok(bytes.to_vec()),
-            HeapId::HugeDirect { address, length, filter } => Ok(self.stored(address, length, filter.is_some())),
+            HeapId::HugeDirect {
+                address,
+                length,
+                filter,
+            } => Ok(self.stored(address, length, filter.is_some())),
             HeapId::HugeIndirect { key } => {
                 for r in &self.huge {
                     match *r {
-                        Record::HugeObject { address, length, id } if id == key => {
-                            return Ok(self.stored(address, length, false))
-                        }
-                        Record::FilteredHugeObject { address, length, id, .. } if id == key => {
-                            return Ok(self.stored(address, length, true))
-                        }
+                        Record::HugeObject {
+                            address,
+                            length,
+                            id,
+                        } if id == key => return Ok(self.stored(address, length, false)),
+                        Record::FilteredHugeObject {
+                            address,
+                            length,
+                            id,
+                            ..
+                        } if id == key => return Ok(self.stored(address, length, true)),
                         _ => {}
                     }
                 }
-                Err(FormatError::invalid("test", key, "huge object not in the B-tree"))
+                Err(FormatError::invalid(
+                    "test",
+                    key,
+                    "huge object not in the B-tree",
+                ))
             }
         }
     }
@@ -207,9 +256,16 @@ impl<'f> Heap<'f> {
 /// The name of a link message (test-only decoder: version, flags, optional fields, name).
 fn link_name(msg: &[u8]) -> Option<String> {
     let flags = *msg.get(1)?;
-    let mut p = 2 + usize::from(flags & 0x08 != 0) + 8 * usize::from(flags & 0x04 != 0) + usize::from(flags & 0x10 != 0);
+    let mut p = 2
+        + usize::from(flags & 0x08 != 0)
+        + 8 * usize::from(flags & 0x04 != 0)
+        + usize::from(flags & 0x10 != 0);
     let w = 1usize << (flags & 3);
-    let len = msg.get(p..p + w)?.iter().rev().fold(0usize, |a, &b| (a << 8) | usize::from(b));
+    let len = msg
+        .get(p..p + w)?
+        .iter()
+        .rev()
+        .fold(0usize, |a, &b| (a << 8) | usize::from(b));
     p += w;
     String::from_utf8(msg.get(p..p + len)?.to_vec()).ok()
 }
@@ -217,7 +273,10 @@ fn link_name(msg: &[u8]) -> Option<String> {
 /// Name and data of an attribute message, versions 1–3 (test-only decoder; `None` when the
 /// bytes are not an attribute message).
 fn attribute(msg: &[u8]) -> Option<(String, Vec<u8>)> {
-    let u16_at = |p: usize| msg.get(p..p + 2).map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])));
+    let u16_at = |p: usize| {
+        msg.get(p..p + 2)
+            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+    };
     let (ns, ts, ss) = (u16_at(2)?, u16_at(4)?, u16_at(6)?);
     let version = *msg.first()?;
     let pad = |n: usize| if version == 1 { n.div_ceil(8) * 8 } else { n };
@@ -248,8 +307,10 @@ fn dense_groups(file: &[u8]) -> Vec<DenseGroup> {
         .filter_map(|a| Heap::open(file, a).ok())
         .filter(|h| h.header.heap_id_len == 7)
         .collect();
-    let trees: Vec<(BTreeV2Header, Vec<Record>)> =
-        find_all(file, b"BTHD").into_iter().filter_map(|a| bt2_records(file, a, None).ok()).collect();
+    let trees: Vec<(BTreeV2Header, Vec<Record>)> = find_all(file, b"BTHD")
+        .into_iter()
+        .filter_map(|a| bt2_records(file, a, None).ok())
+        .collect();
     let mut groups = Vec::new();
     for (h, records) in trees.iter().filter(|(h, _)| h.tree_type == 5) {
         let mut matched = None;
@@ -257,17 +318,24 @@ fn dense_groups(file: &[u8]) -> Vec<DenseGroup> {
             let resolved: Option<Vec<String>> = records
                 .iter()
                 .map(|r| {
-                    let Record::LinkName { hash, heap_id } = r else { return None };
+                    let Record::LinkName { hash, heap_id } = r else {
+                        return None;
+                    };
                     let name = link_name(&heap.object(heap_id).ok()?)?;
                     (lookup3(name.as_bytes(), 0) == *hash).then_some(name)
                 })
                 .collect();
             if let Some(names) = resolved {
-                assert!(matched.is_none(), "name index {} resolves in two heaps", h.address);
+                assert!(
+                    matched.is_none(),
+                    "name index {} resolves in two heaps",
+                    h.address
+                );
                 matched = Some((heap, names));
             }
         }
-        let (heap, names) = matched.unwrap_or_else(|| panic!("name index {} matches no heap", h.address));
+        let (heap, names) =
+            matched.unwrap_or_else(|| panic!("name index {} matches no heap", h.address));
         // A creation-order index over the same heap: all its IDs are IDs of this group.
         let ids: BTreeSet<[u8; 7]> = records
             .iter()
@@ -276,21 +344,38 @@ fn dense_groups(file: &[u8]) -> Vec<DenseGroup> {
                 _ => unreachable!(),
             })
             .collect();
-        let creation_order = trees.iter().filter(|(t, _)| t.tree_type == 6).find_map(|(_, recs)| {
-            let mut order = Vec::new();
-            let mut last = None;
-            for r in recs {
-                let Record::LinkCreationOrder { creation_order, heap_id } = r else { return None };
-                if !ids.contains(heap_id) {
-                    return None;
-                }
-                assert!(last < Some(*creation_order), "creation order not increasing");
-                last = Some(*creation_order);
-                order.push(link_name(&heap.object(heap_id).unwrap()).unwrap());
-            }
-            Some(order)
+        let creation_order =
+            trees
+                .iter()
+                .filter(|(t, _)| t.tree_type == 6)
+                .find_map(|(_, recs)| {
+                    let mut order = Vec::new();
+                    let mut last = None;
+                    for r in recs {
+                        let Record::LinkCreationOrder {
+                            creation_order,
+                            heap_id,
+                        } = r
+                        else {
+                            return None;
+                        };
+                        if !ids.contains(heap_id) {
+                            return None;
+                        }
+                        assert!(
+                            last < Some(*creation_order),
+                            "creation order not increasing"
+                        );
+                        last = Some(*creation_order);
+                        order.push(link_name(&heap.object(heap_id).unwrap()).unwrap());
+                    }
+                    Some(order)
+                });
+        groups.push(DenseGroup {
+            heap: heap.header.address,
+            names,
+            creation_order,
         });
-        groups.push(DenseGroup { heap: heap.header.address, names, creation_order });
     }
     groups
 }
@@ -333,11 +418,20 @@ fn long_link_names_need_child_indirect_blocks() {
     assert!(heap.indirect[0].direct.iter().any(Option::is_none));
     for ib in &heap.indirect[1..] {
         assert!(ib.block_offset >= 1 << (t.first_row_bits + t.max_direct_rows - 1));
-        assert_eq!(Some(ib.nrows), t.indirect_block_rows(t.row_block_size(t.locate(ib.block_offset).unwrap().0).unwrap()));
+        assert_eq!(
+            Some(ib.nrows),
+            t.indirect_block_rows(
+                t.row_block_size(t.locate(ib.block_offset).unwrap().0)
+                    .unwrap()
+            )
+        );
     }
     // The one name too long for a managed object is a huge object found through B-tree type 1.
     assert_eq!(heap.header.huge_object_count, 1);
-    assert!(matches!(heap.huge.as_slice(), [Record::HugeObject { id: 1, .. }]));
+    assert!(matches!(
+        heap.huge.as_slice(),
+        [Record::HugeObject { id: 1, .. }]
+    ));
     // Block bookkeeping agrees with the header.
     let allocated: u64 = heap.blocks.iter().map(|b| b.size).sum();
     assert_eq!(allocated, heap.header.allocated_managed_space);
@@ -348,7 +442,11 @@ fn long_link_names_need_child_indirect_blocks() {
             _ => unreachable!(),
         };
         loop {
-            let ib = heap.indirect.iter().find(|ib| ib.address == iref.address).unwrap();
+            let ib = heap
+                .indirect
+                .iter()
+                .find(|ib| ib.address == iref.address)
+                .unwrap();
             match ib.child_for(&t, b.heap_offset + 1).unwrap() {
                 hdf5_meta::format::fractal_heap::HeapChild::Indirect(next) => iref = next,
                 hdf5_meta::format::fractal_heap::HeapChild::Direct(d) => {
@@ -396,12 +494,18 @@ fn filtered_link_heap() {
     let exp = expected("filtered_heap");
     let groups = dense_groups(&file);
     assert_eq!(groups.len(), 1);
-    assert_eq!(groups[0].creation_order.as_ref(), Some(&names(&exp["groups"]["/fg"])));
+    assert_eq!(
+        groups[0].creation_order.as_ref(),
+        Some(&names(&exp["groups"]["/fg"]))
+    );
     let heap = Heap::open(&file, groups[0].heap).unwrap();
     let filter = heap.header.filter.as_ref().unwrap();
     // The raw pipeline message: version 2, one filter, filter id 1 (deflate).
     assert_eq!(&filter.pipeline[..4], &[2, 1, 1, 0]);
-    assert_eq!(filter.pipeline.len(), usize::from(heap.header.io_filter_len));
+    assert_eq!(
+        filter.pipeline.len(),
+        usize::from(heap.header.io_filter_len)
+    );
     assert!(!heap.blocks.is_empty());
     for b in &heap.blocks {
         let f = b.filtered.unwrap();
@@ -413,7 +517,10 @@ fn filtered_link_heap() {
 fn dense_attributes_with_a_huge_attribute() {
     let file = load("dense_attrs.h5");
     let exp = expected("dense_attrs");
-    let heaps: Vec<Heap> = find_all(&file, b"FRHP").into_iter().map(|a| Heap::open(&file, a).unwrap()).collect();
+    let heaps: Vec<Heap> = find_all(&file, b"FRHP")
+        .into_iter()
+        .map(|a| Heap::open(&file, a).unwrap())
+        .collect();
     assert!(heaps.iter().all(|h| h.header.heap_id_len == 8));
     let mut found = Vec::new();
     for a in find_all(&file, b"BTHD") {
@@ -425,15 +532,22 @@ fn dense_attributes_with_a_huge_attribute() {
             .iter()
             .find(|heap| {
                 recs.iter().all(|r| {
-                    let Record::AttributeName { heap_id, hash, .. } = r else { return false };
-                    heap.object(heap_id).ok().and_then(|m| attribute(&m)).is_some_and(|(n, _)| lookup3(n.as_bytes(), 0) == *hash)
+                    let Record::AttributeName { heap_id, hash, .. } = r else {
+                        return false;
+                    };
+                    heap.object(heap_id)
+                        .ok()
+                        .and_then(|m| attribute(&m))
+                        .is_some_and(|(n, _)| lookup3(n.as_bytes(), 0) == *hash)
                 })
             })
             .expect("a heap resolving every attribute");
         let attrs: Vec<(String, usize)> = recs
             .iter()
             .map(|r| {
-                let Record::AttributeName { heap_id, .. } = r else { unreachable!() };
+                let Record::AttributeName { heap_id, .. } = r else {
+                    unreachable!()
+                };
                 let (name, data) = attribute(&heap.object(heap_id).unwrap()).unwrap();
                 (name, data.len())
             })
@@ -442,8 +556,12 @@ fn dense_attributes_with_a_huge_attribute() {
     }
     assert_eq!(found.len(), 2);
     for (path, want) in exp["attrs"].as_object().unwrap() {
-        let mut want: Vec<(String, usize)> =
-            want.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap() as usize)).collect();
+        let mut want: Vec<(String, usize)> = want
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_u64().unwrap() as usize))
+            .collect();
         want.sort();
         assert!(
             found.iter().any(|(_, got)| {
@@ -455,8 +573,13 @@ fn dense_attributes_with_a_huge_attribute() {
         );
     }
     // The 160 000-byte attribute is a huge object reached through a type-1 record.
-    let big = heaps.iter().find(|h| h.header.huge_object_count == 1).unwrap();
-    assert!(matches!(big.huge.as_slice(), [Record::HugeObject { length, .. }] if *length > 160_000));
+    let big = heaps
+        .iter()
+        .find(|h| h.header.huge_object_count == 1)
+        .unwrap();
+    assert!(
+        matches!(big.huge.as_slice(), [Record::HugeObject { length, .. }] if *length > 160_000)
+    );
     let id = [0x10, 1, 0, 0, 0, 0, 0, 0];
     let (name, data) = attribute(&big.object(&id).unwrap()).unwrap();
     assert_eq!(name, "big");
@@ -468,7 +591,9 @@ fn dense_attributes_with_a_huge_attribute() {
         .filter(|(h, _)| h.tree_type == 9)
         .flat_map(|(_, recs)| {
             recs.into_iter().map(|r| {
-                let Record::AttributeCreationOrder { heap_id, .. } = r else { unreachable!() };
+                let Record::AttributeCreationOrder { heap_id, .. } = r else {
+                    unreachable!()
+                };
                 // Both attribute heaps have the same layout; the group's is the one whose
                 // objects decode as attributes of the ordered group.
                 heaps
@@ -498,7 +623,9 @@ fn check_sohm(stem: &str, want: SohmIndexType) {
     let records: Vec<SohmRecord> = match index.index_type {
         SohmIndexType::List => {
             let a = index.index_address.unwrap();
-            SharedMessageList::parse(at(&file, a), a, S8, index.message_count).unwrap().records
+            SharedMessageList::parse(at(&file, a), a, S8, index.message_count)
+                .unwrap()
+                .records
         }
         SohmIndexType::BTree => bt2_records(&file, index.index_address.unwrap(), None)
             .unwrap()
@@ -563,38 +690,57 @@ fn committed_datatype_shared_messages_v2() {
         // The payload is read straight from the file at the address the generator recorded.
         let bytes = &file[a as usize..a as usize + len];
         assert_eq!(bytes[..2], [2, 2]);
-        assert_eq!(shared::parse(bytes, a, S8).unwrap(), SharedRef::Address(exp["committed"]["/t"].as_u64().unwrap()));
+        assert_eq!(
+            shared::parse(bytes, a, S8).unwrap(),
+            SharedRef::Address(exp["committed"]["/t"].as_u64().unwrap())
+        );
     }
 }
+
+/// Scaled offsets, address, and (filtered trees) stored size and filter mask of one chunk.
+type ChunkRow = (Vec<u64>, u64, Option<(u64, u32)>);
 
 /// Compare every type-10/11 chunk B-tree of `file` with h5py's chunk tables.
 fn check_chunk_trees(file: &[u8], datasets: &serde_json::Map<String, Value>) -> usize {
     let mut matched = 0;
     for a in find_all(file, b"BTHD") {
-        let Ok(h) = BTreeV2Header::parse(at(file, a), a, S8) else { continue };
+        let Ok(h) = BTreeV2Header::parse(at(file, a), a, S8) else {
+            continue;
+        };
         if h.tree_type != 10 && h.tree_type != 11 {
             continue;
         }
         let found = datasets.iter().find_map(|(path, d)| {
             let rank = d["rank"].as_u64().unwrap() as u8;
             let (_, recs) = bt2_records(file, a, Some(rank)).ok()?;
-            let mut got: Vec<(Vec<u64>, u64, Option<(u64, u32)>)> = recs
+            let mut got: Vec<ChunkRow> = recs
                 .into_iter()
                 .map(|r| match r {
-                    Record::Chunk { address, scaled_offsets } => (scaled_offsets, address, None),
-                    Record::FilteredChunk { address, size, filter_mask, scaled_offsets } => {
-                        (scaled_offsets, address, Some((size, filter_mask)))
-                    }
+                    Record::Chunk {
+                        address,
+                        scaled_offsets,
+                    } => (scaled_offsets, address, None),
+                    Record::FilteredChunk {
+                        address,
+                        size,
+                        filter_mask,
+                        scaled_offsets,
+                    } => (scaled_offsets, address, Some((size, filter_mask))),
                     _ => unreachable!(),
                 })
                 .collect();
             got.sort();
-            let mut want: Vec<(Vec<u64>, u64, Option<(u64, u32)>)> = d["chunks"]
+            let mut want: Vec<ChunkRow> = d["chunks"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|c| {
-                    let scaled = c[0].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+                    let scaled = c[0]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_u64().unwrap())
+                        .collect();
                     let filtered = (h.tree_type == 11)
                         .then(|| (c[2].as_u64().unwrap(), c[3].as_u64().unwrap() as u32));
                     (scaled, c[1].as_u64().unwrap(), filtered)
@@ -614,7 +760,11 @@ fn chunk_records_match_h5py() {
     for (stem, trees) in [("bt2_chunks", 4), ("bt2_chunks_v110", 3)] {
         let file = load(&format!("{stem}.h5"));
         let exp = expected(stem);
-        assert_eq!(check_chunk_trees(&file, exp["datasets"].as_object().unwrap()), trees, "{stem}");
+        assert_eq!(
+            check_chunk_trees(&file, exp["datasets"].as_object().unwrap()),
+            trees,
+            "{stem}"
+        );
     }
     // The 6400-chunk tree has internal nodes; the gzip trees use different size widths
     // (layout v5: Size of Lengths; v110: computed from the chunk size).
@@ -662,23 +812,39 @@ fn official_corpus_heaps_trees_and_tables() {
     }
     // Shared messages of official files: v1 (hidden length field), v2 with type byte 0 or 2.
     for (name, e) in exp.as_object().unwrap() {
-        let (Some(file), Some(msgs)) = (official(name), e.get("shared_messages")) else { continue };
-        let committed: Vec<u64> = e["committed"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+        let (Some(file), Some(msgs)) = (official(name), e.get("shared_messages")) else {
+            continue;
+        };
+        let committed: Vec<u64> = e["committed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect();
         for m in msgs.as_array().unwrap() {
             let a = m["address"].as_u64().unwrap();
             let bytes = &file[a as usize..a as usize + m["hex"].as_str().unwrap().len() / 2];
             match shared::parse(bytes, a, S8).unwrap() {
-                SharedRef::Address(target) => assert!(committed.contains(&target), "{name}: {target}"),
+                SharedRef::Address(target) => {
+                    assert!(committed.contains(&target), "{name}: {target}")
+                }
                 SharedRef::SohmHeapId(_) => panic!("{name}: no SOHM in this file"),
             }
         }
     }
     // Shared-message tables: the number of indexes lives in the superblock extension; the
     // checksum only verifies with the right count.
-    for name in ["h5fc_ext2_sf.h5", "old_h5fc_ext1_s.h5", "old_h5fc_ext2_is.h5", "old_h5fc_ext3_isf.h5"] {
+    for name in [
+        "h5fc_ext2_sf.h5",
+        "old_h5fc_ext1_s.h5",
+        "old_h5fc_ext2_is.h5",
+        "old_h5fc_ext3_isf.h5",
+    ] {
         let Some(file) = official(name) else { continue };
         let a = find_all(&file, b"SMTB")[0];
-        let ok: Vec<u8> = (1..=8).filter(|&n| SharedMessageTable::parse(at(&file, a), a, S8, n).is_ok()).collect();
+        let ok: Vec<u8> = (1..=8)
+            .filter(|&n| SharedMessageTable::parse(at(&file, a), a, S8, n).is_ok())
+            .collect();
         assert_eq!(ok.len(), 1, "{name}");
     }
     if seen == 0 {
@@ -693,7 +859,8 @@ fn generated_huge_group_of_20000_subgroups() {
         eprintln!("skipping: run scripts/testdata/make_heaps.py --big to generate huge_group.h5");
         return;
     };
-    let exp: Value = serde_json::from_slice(&std::fs::read(dir.join("huge_group.json")).unwrap()).unwrap();
+    let exp: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("huge_group.json")).unwrap()).unwrap();
     let groups = dense_groups(&file);
     assert_eq!(groups.len(), 1);
     let mut names = groups[0].names.clone();
@@ -750,14 +917,30 @@ fn corrupted_structures_do_not_panic() {
     }
     // Nonsense node references (huge counts, deep depths) are rejected, not allocated.
     for bad in [
-        NodeRef { records: u64::MAX, ..node_ref },
-        NodeRef { depth: 60, ..node_ref },
-        NodeRef { records: 1 << 40, depth: 0, ..node_ref },
+        NodeRef {
+            records: u64::MAX,
+            ..node_ref
+        },
+        NodeRef {
+            depth: 60,
+            ..node_ref
+        },
+        NodeRef {
+            records: 1 << 40,
+            depth: 0,
+            ..node_ref
+        },
     ] {
         assert!(Node::parse(&node, node_ref.address, S8, &bt, &bad, None).is_err());
     }
-    let bad = IndirectBlockRef { nrows: u32::MAX, ..root };
+    let bad = IndirectBlockRef {
+        nrows: u32::MAX,
+        ..root
+    };
     assert!(IndirectBlock::parse(&iblock, root.address, S8, &h, &bad).is_err());
-    let bad = DirectBlockRef { size: u64::MAX, ..dref };
+    let bad = DirectBlockRef {
+        size: u64::MAX,
+        ..dref
+    };
     assert!(DirectBlock::parse(&dblock, dref.address, S8, &h, &bad).is_err());
 }
