@@ -73,12 +73,20 @@ pub enum FormatError {
 impl FormatError {
     /// Shorthand for [`FormatError::Invalid`].
     pub fn invalid(structure: &'static str, offset: u64, reason: impl Into<String>) -> Self {
-        Self::Invalid { structure, offset, reason: reason.into() }
+        Self::Invalid {
+            structure,
+            offset,
+            reason: reason.into(),
+        }
     }
 
     /// Shorthand for [`FormatError::Unsupported`].
     pub fn unsupported(structure: &'static str, offset: u64, feature: impl Into<String>) -> Self {
-        Self::Unsupported { structure, offset, feature: feature.into() }
+        Self::Unsupported {
+            structure,
+            offset,
+            feature: feature.into(),
+        }
     }
 
     /// The structure named by this error.

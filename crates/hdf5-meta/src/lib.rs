@@ -7,5 +7,6 @@
 
 pub mod error;
 pub mod format;
+pub mod walk;
 
 pub use error::FormatError;

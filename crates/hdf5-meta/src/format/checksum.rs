@@ -69,7 +69,12 @@ pub fn lookup3(data: &[u8], initval: u32) -> u32 {
 
 /// Verify that the 4 bytes at `body.len()` in `block` hold the lookup3 checksum of `body`,
 /// where `body = &block[..checksum_pos]`.
-pub fn verify(structure: &'static str, offset: u64, block: &[u8], checksum_pos: usize) -> Result<()> {
+pub fn verify(
+    structure: &'static str,
+    offset: u64,
+    block: &[u8],
+    checksum_pos: usize,
+) -> Result<()> {
     let body = block.get(..checksum_pos).ok_or(FormatError::Incomplete {
         structure,
         offset,
@@ -79,12 +84,21 @@ pub fn verify(structure: &'static str, offset: u64, block: &[u8], checksum_pos: 
         .get(checksum_pos..checksum_pos + 4)
         .and_then(|s| <[u8; 4]>::try_from(s).ok())
         .map(u32::from_le_bytes)
-        .ok_or(FormatError::Incomplete { structure, offset, needed: checksum_pos as u64 + 4 })?;
+        .ok_or(FormatError::Incomplete {
+            structure,
+            offset,
+            needed: checksum_pos as u64 + 4,
+        })?;
     let computed = lookup3(body, 0);
     if stored == computed {
         Ok(())
     } else {
-        Err(FormatError::Checksum { structure, offset, stored, computed })
+        Err(FormatError::Checksum {
+            structure,
+            offset,
+            stored,
+            computed,
+        })
     }
 }
 

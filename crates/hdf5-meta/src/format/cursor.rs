@@ -15,7 +15,10 @@ pub struct Sizes {
 
 impl Sizes {
     /// The common 8/8 sizes.
-    pub const DEFAULT: Sizes = Sizes { offset: 8, length: 8 };
+    pub const DEFAULT: Sizes = Sizes {
+        offset: 8,
+        length: 8,
+    };
 }
 
 impl Default for Sizes {
@@ -37,7 +40,13 @@ pub struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     /// A cursor over `buf`, whose first byte sits at file address `base`.
     pub fn new(buf: &'a [u8], base: u64, sizes: Sizes, structure: &'static str) -> Self {
-        Self { buf, pos: 0, base, sizes, structure }
+        Self {
+            buf,
+            pos: 0,
+            base,
+            sizes,
+            structure,
+        }
     }
 
     /// The structure name used in errors.
@@ -106,13 +115,23 @@ impl<'a> Cursor<'a> {
 
     /// Error: unsupported version, at this structure.
     pub fn bad_version(&self, version: u8) -> FormatError {
-        FormatError::UnsupportedVersion { structure: self.structure, offset: self.base, version }
+        FormatError::UnsupportedVersion {
+            structure: self.structure,
+            offset: self.base,
+            version,
+        }
     }
 
     /// Take the next `n` bytes.
     pub fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).ok_or_else(|| self.invalid("length overflow"))?;
-        let s = self.buf.get(self.pos..end).ok_or_else(|| self.incomplete(n))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or_else(|| self.invalid("length overflow"))?;
+        let s = self
+            .buf
+            .get(self.pos..end)
+            .ok_or_else(|| self.incomplete(n))?;
         self.pos = end;
         Ok(s)
     }
@@ -178,7 +197,9 @@ impl<'a> Cursor<'a> {
         if s.iter().all(|&b| b == 0xff) {
             return Ok(None);
         }
-        read_le(s).map(Some).ok_or_else(|| self.unsupported("address wider than 64 bits"))
+        read_le(s)
+            .map(Some)
+            .ok_or_else(|| self.unsupported("address wider than 64 bits"))
     }
 
     /// A length of Size-of-Lengths bytes; all ones maps to `u64::MAX` ("unlimited").
@@ -203,7 +224,10 @@ impl<'a> Cursor<'a> {
     /// A NUL-terminated string (the NUL is consumed and not returned).
     pub fn cstr(&mut self) -> Result<&'a [u8]> {
         let rest = self.buf.get(self.pos..).unwrap_or_default();
-        let len = rest.iter().position(|&b| b == 0).ok_or_else(|| self.incomplete(rest.len() + 1))?;
+        let len = rest
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or_else(|| self.incomplete(rest.len() + 1))?;
         let s = self.bytes(len)?;
         self.pos += 1;
         Ok(s)
@@ -225,7 +249,11 @@ pub fn read_le(s: &[u8]) -> Option<u64> {
     if high.iter().any(|&b| b != 0) {
         return None;
     }
-    Some(low.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+    Some(
+        low.iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)),
+    )
 }
 
 /// Number of bytes needed to store values up to `max` (at least 1), as used by the
@@ -242,12 +270,27 @@ mod tests {
     #[test]
     fn reads_little_endian_and_undefined_addresses() {
         let data = [0x01, 0x02, 0xff, 0xff, 0xff, 0xff, 0x10, 0x00, 0x00, 0x00];
-        let mut c = Cursor::new(&data, 100, Sizes { offset: 4, length: 4 }, "test");
+        let mut c = Cursor::new(
+            &data,
+            100,
+            Sizes {
+                offset: 4,
+                length: 4,
+            },
+            "test",
+        );
         assert_eq!(c.u16().unwrap(), 0x0201);
         assert_eq!(c.offset().unwrap(), None);
         assert_eq!(c.length().unwrap(), 16);
         let err = c.u8().unwrap_err();
-        assert_eq!(err, FormatError::Incomplete { structure: "test", offset: 100, needed: 11 });
+        assert_eq!(
+            err,
+            FormatError::Incomplete {
+                structure: "test",
+                offset: 100,
+                needed: 11
+            }
+        );
     }
 
     #[test]

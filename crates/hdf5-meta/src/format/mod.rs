@@ -5,11 +5,19 @@
 //! [`FormatError`]: crate::error::FormatError
 //! [`FormatError::Incomplete`]: crate::error::FormatError::Incomplete
 
+pub mod btree_v1;
 pub mod btree_v2;
 pub mod checksum;
+pub mod chunk_index;
 pub mod cursor;
 pub mod fractal_heap;
+pub mod global_heap;
+pub mod local_heap;
 pub mod messages;
+pub mod object_header;
 pub mod sohm;
+pub mod superblock;
+pub mod symbol_table;
+pub mod value;
 
 pub use cursor::{Cursor, Sizes};

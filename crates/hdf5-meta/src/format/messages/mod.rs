@@ -1,3 +1,13 @@
 //! Object header messages, one module per message type.
 
+pub mod attribute;
+pub mod dataspace;
+pub mod datatype;
+pub mod external_files;
+pub mod fill_value;
+pub mod filter_pipeline;
+pub mod kinds;
+pub mod layout;
+pub mod link;
+pub mod link_info;
 pub mod shared;

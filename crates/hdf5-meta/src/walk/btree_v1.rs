@@ -1,0 +1,43 @@
+//! Level-by-level traversal of v1 B-trees (group and chunk trees): every node of one level is
+//! fetched in one coalesced batch, so a tree costs one round trip per level.
+
+use std::collections::HashSet;
+
+use super::context::Context;
+use super::error::Result;
+use crate::format::btree_v1::{self, BTreeKind, BTreeNode};
+
+/// Every leaf (level 0) node of the v1 B-tree rooted at `root`, left to right.
+pub async fn leaves(ctx: &Context, root: u64, kind: BTreeKind, k: u16) -> Result<Vec<BTreeNode>> {
+    let sizes = ctx.sizes;
+    let guess = btree_v1::node_size(sizes, kind, k) as u64;
+    let mut seen = HashSet::new();
+    let mut level = vec![root];
+    let mut expected_level: Option<u8> = None;
+    let mut out = Vec::new();
+    while !level.is_empty() {
+        for &a in &level {
+            if !seen.insert(a) {
+                return Err(ctx.limit(format!("v1 B-tree at {root}: node {a} reached twice (cycle)")));
+            }
+        }
+        ctx.prefetch(level.iter().map(|&a| (a, guess))).await?;
+        let mut next = Vec::new();
+        for a in level {
+            let node = ctx.parse_at(a, guess, |b| btree_v1::parse_node(b, a, sizes, kind)).await?;
+            if let Some(l) = expected_level {
+                if node.level != l {
+                    return Err(ctx.limit(format!("v1 B-tree at {root}: node {a} has level {} where {l} was expected", node.level)));
+                }
+            }
+            if node.level == 0 {
+                out.push(node);
+            } else {
+                expected_level = Some(node.level - 1);
+                next.extend(node.children.iter().copied());
+            }
+        }
+        level = next;
+    }
+    Ok(out)
+}
