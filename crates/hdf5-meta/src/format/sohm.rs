@@ -163,15 +163,25 @@ impl SohmRecord {
                 let reference_count = c.u32()?;
                 let id = c.bytes(8)?;
                 let heap_id = <[u8; 8]>::try_from(id).map_err(|_| c.invalid("heap ID"))?;
-                SohmRecord::InHeap { hash, reference_count, heap_id }
+                SohmRecord::InHeap {
+                    hash,
+                    reference_count,
+                    heap_id,
+                }
             }
             1 => {
                 c.skip(1)?;
                 let message_type = c.u8()?;
                 let creation_index = c.u16()?;
-                let object_header_address =
-                    c.offset()?.ok_or_else(|| c.invalid("undefined object header address"))?;
-                SohmRecord::InObjectHeader { hash, message_type, creation_index, object_header_address }
+                let object_header_address = c
+                    .offset()?
+                    .ok_or_else(|| c.invalid("undefined object header address"))?;
+                SohmRecord::InObjectHeader {
+                    hash,
+                    message_type,
+                    creation_index,
+                    object_header_address,
+                }
             }
             l => return Err(c.invalid(format!("shared message location {l}"))),
         };
@@ -203,7 +213,9 @@ impl SharedMessageList {
         let mut c = Cursor::new(buf, address, sizes, LIST);
         c.require(Self::encoded_size(sizes, count))?;
         c.signature(b"SMLI")?;
-        let records = (0..count).map(|_| SohmRecord::decode(&mut c)).collect::<Result<Vec<_>>>()?;
+        let records = (0..count)
+            .map(|_| SohmRecord::decode(&mut c))
+            .collect::<Result<Vec<_>>>()?;
         verify(LIST, address, buf, c.pos())?;
         Ok(Self { address, records })
     }
@@ -216,7 +228,10 @@ mod tests {
     use crate::error::FormatError;
     use crate::format::checksum::lookup3;
 
-    const S8: Sizes = Sizes { offset: 8, length: 8 };
+    const S8: Sizes = Sizes {
+        offset: 8,
+        length: 8,
+    };
 
     fn seal(mut v: Vec<u8>) -> Vec<u8> {
         let sum = lookup3(&v, 0);
@@ -255,7 +270,10 @@ mod tests {
     #[test]
     fn list_records_and_padding() {
         // O = 4: object-header records are 1 + 4 + 1 + 1 + 2 + 4 = 13 bytes, padded to 17.
-        let s4 = Sizes { offset: 4, length: 4 };
+        let s4 = Sizes {
+            offset: 4,
+            length: 4,
+        };
         assert_eq!(SohmRecord::encoded_size(s4), 17);
         let mut v = b"SMLI".to_vec();
         v.push(0);
@@ -273,7 +291,11 @@ mod tests {
         assert_eq!(
             l.records,
             vec![
-                SohmRecord::InHeap { hash: 0xdead_beef, reference_count: 5, heap_id: [0, 0x2a, 0, 0, 0, 0, 0x24, 0] },
+                SohmRecord::InHeap {
+                    hash: 0xdead_beef,
+                    reference_count: 5,
+                    heap_id: [0, 0x2a, 0, 0, 0, 0, 0x24, 0]
+                },
                 SohmRecord::InObjectHeader {
                     hash: 7,
                     message_type: 0x0c,
