@@ -469,7 +469,8 @@ impl Datatype {
                 && matches!(size, 1 | 2 | 4 | 8)
         };
         match self {
-            Datatype::FixedPoint(t) if full_width(t.bit_offset, t.precision, t.size) => {
+            // Integers with fewer significant bits (n-bit data) still read as whole integers.
+            Datatype::FixedPoint(t) if t.bit_offset == 0 && matches!(t.size, 1 | 2 | 4 | 8) => {
                 let kind = if t.signed { 'i' } else { 'u' };
                 Some(format!("{}{}{}", order_char(t.order, t.size), kind, t.size))
             }
