@@ -136,3 +136,34 @@ impl RangeReader for StoreObject {
         &self.location
     }
 }
+
+/// A reader that waits a fixed time before every request: it makes round trips cost what
+/// they cost on a network, for tests and benchmarks of the I/O strategy.
+#[derive(Debug)]
+pub struct WithLatency {
+    inner: Arc<dyn RangeReader>,
+    delay: std::time::Duration,
+}
+
+impl WithLatency {
+    /// Wrap `inner`, delaying each request by `delay`.
+    pub fn new(inner: Arc<dyn RangeReader>, delay: std::time::Duration) -> Self {
+        Self { inner, delay }
+    }
+}
+
+#[async_trait]
+impl RangeReader for WithLatency {
+    async fn read_range(&self, range: Range<u64>) -> io::Result<Bytes> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.read_range(range).await
+    }
+
+    async fn len(&self) -> io::Result<u64> {
+        self.inner.len().await
+    }
+
+    fn location(&self) -> &str {
+        self.inner.location()
+    }
+}
