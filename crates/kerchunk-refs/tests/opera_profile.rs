@@ -17,7 +17,9 @@ fn repo() -> PathBuf {
 
 async fn open(path: &Path) -> (hdf5_meta::model::Hdf5File, Arc<dyn RangeReader>) {
     let reader: Arc<dyn RangeReader> = Arc::new(LocalFile::open(path).unwrap());
-    let file = walk(Arc::clone(&reader), WalkOptions::default()).await.unwrap();
+    let file = walk(Arc::clone(&reader), WalkOptions::default())
+        .await
+        .unwrap();
     (file, reader)
 }
 
@@ -59,8 +61,16 @@ async fn opera_fixtures() {
             .await
             .unwrap();
         let (r, s) = dates_from_name(&name);
-        assert_eq!(e.reference_datetime_ns, parse_datetime_ns(&r).unwrap(), "{name}");
-        assert_eq!(e.secondary_datetime_ns, parse_datetime_ns(&s).unwrap(), "{name}");
+        assert_eq!(
+            e.reference_datetime_ns,
+            parse_datetime_ns(&r).unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            e.secondary_datetime_ns,
+            parse_datetime_ns(&s).unwrap(),
+            "{name}"
+        );
         assert_eq!(e.bytes, std::fs::metadata(&path).unwrap().len());
         assert_eq!(e.source_file_name, name);
         assert_eq!(e.netcdf_uri, url);
@@ -71,24 +81,42 @@ async fn opera_fixtures() {
 
 #[tokio::test]
 async fn vlen_and_compact_strings() {
-    let (file, reader) = open(&repo().join("crates/kerchunk-refs/tests/data/opera_id_vlen.h5")).await;
-    let (r, s) = opera_disp::read_datetimes(&file, reader.as_ref()).await.unwrap();
+    let (file, reader) =
+        open(&repo().join("crates/kerchunk-refs/tests/data/opera_id_vlen.h5")).await;
+    let (r, s) = opera_disp::read_datetimes(&file, reader.as_ref())
+        .await
+        .unwrap();
     assert_eq!(r, parse_datetime_ns("2016-07-05 14:07:55").unwrap());
     assert_eq!(s, parse_datetime_ns("2016-07-29 14:07:56").unwrap());
 }
 
 #[tokio::test]
 async fn missing_field_is_named() {
-    let (file, reader) = open(&repo().join("crates/kerchunk-refs/tests/data/opera_id_missing.h5")).await;
-    let err = opera_disp::read_datetimes(&file, reader.as_ref()).await.unwrap_err();
-    assert!(matches!(&err, ProfileError::MissingField { field, .. } if field == "identification/secondary_datetime"));
-    assert!(err.to_string().contains("/identification/secondary_datetime"), "{err}");
+    let (file, reader) =
+        open(&repo().join("crates/kerchunk-refs/tests/data/opera_id_missing.h5")).await;
+    let err = opera_disp::read_datetimes(&file, reader.as_ref())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ProfileError::MissingField { field, .. } if field == "identification/secondary_datetime")
+    );
+    assert!(
+        err.to_string()
+            .contains("/identification/secondary_datetime"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn malformed_datetime_is_named() {
-    let (file, reader) = open(&repo().join("crates/kerchunk-refs/tests/data/opera_id_bad.h5")).await;
-    let err = opera_disp::read_datetimes(&file, reader.as_ref()).await.unwrap_err();
+    let (file, reader) =
+        open(&repo().join("crates/kerchunk-refs/tests/data/opera_id_bad.h5")).await;
+    let err = opera_disp::read_datetimes(&file, reader.as_ref())
+        .await
+        .unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("secondary_datetime") && msg.contains("yesterday"), "{msg}");
+    assert!(
+        msg.contains("secondary_datetime") && msg.contains("yesterday"),
+        "{msg}"
+    );
 }

@@ -92,7 +92,9 @@ pub enum ProfileError {
         source: std::io::Error,
     },
     /// The reference set already has a node where a profile variable goes.
-    #[error("OPERA DISP profile: the references already contain {key:?}; refusing to overwrite it")]
+    #[error(
+        "OPERA DISP profile: the references already contain {key:?}; refusing to overwrite it"
+    )]
     Exists {
         /// The conflicting key.
         key: String,
@@ -336,7 +338,11 @@ pub async fn apply(
 /// This is the profile's only raw-data read. It goes straight to the range reader (and, for
 /// variable-length strings, the global heap parser); the intent is to route it through the
 /// walker's raw-data reader (`hdf5_meta::walk::raw`) once that is available.
-async fn read_string_field(file: &Hdf5File, reader: &dyn RangeReader, field: &str) -> Result<String> {
+async fn read_string_field(
+    file: &Hdf5File,
+    reader: &dyn RangeReader,
+    field: &str,
+) -> Result<String> {
     let location = || file.location.clone();
     let bad = |reason: String| ProfileError::BadField {
         file: location(),
@@ -367,12 +373,23 @@ async fn read_string_field(file: &Hdf5File, reader: &dyn RangeReader, field: &st
     let stored: Bytes = match &d.storage {
         Storage::Compact(data) => Bytes::copy_from_slice(data),
         Storage::Contiguous(Some(r)) => read_exact(reader, r.offset, elem).await.map_err(io)?,
-        Storage::Contiguous(None) => return Err(bad("never written (no storage allocated)".to_string())),
+        Storage::Contiguous(None) => {
+            return Err(bad("never written (no storage allocated)".to_string()))
+        }
         Storage::Chunked { chunks, .. } if d.filters.is_empty() => match chunks.as_slice() {
             [c] => read_exact(reader, c.offset, elem).await.map_err(io)?,
-            _ => return Err(bad(format!("expected one stored chunk, found {}", chunks.len()))),
+            _ => {
+                return Err(bad(format!(
+                    "expected one stored chunk, found {}",
+                    chunks.len()
+                )))
+            }
         },
-        _ => return Err(bad("unsupported storage (filtered, external or virtual)".to_string())),
+        _ => {
+            return Err(bad(
+                "unsupported storage (filtered, external or virtual)".to_string()
+            ))
+        }
     };
     let element = stored
         .get(..usize::try_from(elem).unwrap_or(usize::MAX))
@@ -381,18 +398,24 @@ async fn read_string_field(file: &Hdf5File, reader: &dyn RangeReader, field: &st
         Datatype::String(t) => decode_string(element, t.padding),
         Datatype::VarLen(t) => match t.kind {
             VarLenKind::String { padding, .. } => {
-                let bytes = read_vlen_string(file, reader, element).await.map_err(|e| match e {
-                    VlenError::Io(e) => io(e),
-                    VlenError::Invalid(why) => bad(why),
-                })?;
+                let bytes = read_vlen_string(file, reader, element)
+                    .await
+                    .map_err(|e| match e {
+                        VlenError::Io(e) => io(e),
+                        VlenError::Invalid(why) => bad(why),
+                    })?;
                 decode_string(&bytes, padding)
             }
-            VarLenKind::Sequence => return Err(bad("a variable-length sequence, not a string".to_string())),
+            VarLenKind::Sequence => {
+                return Err(bad("a variable-length sequence, not a string".to_string()))
+            }
         },
         other => {
             return Err(bad(format!(
                 "expected a string, found datatype {}",
-                other.numpy_typestr().unwrap_or_else(|| format!("class {}", other.class()))
+                other
+                    .numpy_typestr()
+                    .unwrap_or_else(|| format!("class {}", other.class()))
             )))
         }
     };
@@ -423,7 +446,11 @@ async fn read_exact(reader: &dyn RangeReader, offset: u64, len: u64) -> std::io:
 }
 
 /// The bytes of one variable-length string element (its descriptor is `descriptor`).
-async fn read_vlen_string(file: &Hdf5File, reader: &dyn RangeReader, descriptor: &[u8]) -> Result<Vec<u8>, VlenError> {
+async fn read_vlen_string(
+    file: &Hdf5File,
+    reader: &dyn RangeReader,
+    descriptor: &[u8],
+) -> Result<Vec<u8>, VlenError> {
     let invalid = |e: hdf5_meta::FormatError| VlenError::Invalid(e.to_string());
     // The superblock gives the Size of Offsets / Lengths the descriptor and heap use.
     let head = reader
@@ -436,22 +463,35 @@ async fn read_vlen_string(file: &Hdf5File, reader: &dyn RangeReader, descriptor:
     let Some(addr) = d.heap_id.collection_address.filter(|_| d.length > 0) else {
         return Ok(Vec::new());
     };
-    let at = file.base_address.checked_add(addr).ok_or_else(|| VlenError::Invalid(format!("heap address {addr} overflows")))?;
+    let at = file
+        .base_address
+        .checked_add(addr)
+        .ok_or_else(|| VlenError::Invalid(format!("heap address {addr} overflows")))?;
     let hlen = global_heap::header_len(sizes) as u64;
     let header = read_exact(reader, at, hlen).await.map_err(VlenError::Io)?;
     let size = global_heap::collection_size(&header, addr, sizes).map_err(invalid)?;
     if size > MAX_FIELD_BYTES.saturating_mul(16) {
-        return Err(VlenError::Invalid(format!("global heap collection at {addr} claims {size} bytes")));
+        return Err(VlenError::Invalid(format!(
+            "global heap collection at {addr} claims {size} bytes"
+        )));
     }
     let raw = read_exact(reader, at, size).await.map_err(VlenError::Io)?;
     let coll = global_heap::parse(&raw, addr, sizes).map_err(invalid)?;
     let data = coll
         .object_data(&raw, d.heap_id.object_index)
-        .ok_or_else(|| VlenError::Invalid(format!("global heap object {} missing", d.heap_id.object_index)))?;
+        .ok_or_else(|| {
+            VlenError::Invalid(format!(
+                "global heap object {} missing",
+                d.heap_id.object_index
+            ))
+        })?;
     let n = usize::try_from(d.length).unwrap_or(usize::MAX);
-    data.get(..n)
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| VlenError::Invalid(format!("string of {} bytes longer than its heap object", d.length)))
+    data.get(..n).map(<[u8]>::to_vec).ok_or_else(|| {
+        VlenError::Invalid(format!(
+            "string of {} bytes longer than its heap object",
+            d.length
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -475,9 +515,15 @@ mod tests {
         assert_eq!(parse_datetime_ns("1970-01-01"), Some(0));
         assert_eq!(parse_datetime_ns("1970-01-01 00:00:00.000000001"), Some(1));
         // 1969-12-31 23:59:59 is one second before the epoch.
-        assert_eq!(parse_datetime_ns("1969-12-31 23:59:59"), Some(-1_000_000_000));
+        assert_eq!(
+            parse_datetime_ns("1969-12-31 23:59:59"),
+            Some(-1_000_000_000)
+        );
         // Leap day 2024-02-29: 19782 days after the epoch (date(2024,2,29) - date(1970,1,1)).
-        assert_eq!(parse_datetime_ns("2024-02-29"), Some(19_782 * 86_400 * 1_000_000_000));
+        assert_eq!(
+            parse_datetime_ns("2024-02-29"),
+            Some(19_782 * 86_400 * 1_000_000_000)
+        );
         for bad in [
             "",
             "2016-07-05 14:07",
@@ -497,7 +543,10 @@ mod tests {
     #[test]
     fn base_names() {
         assert_eq!(source_file_name("s3://bucket/a/b/F.nc"), "F.nc");
-        assert_eq!(source_file_name("https://h/x/F.nc?versionId=3#frag"), "F.nc");
+        assert_eq!(
+            source_file_name("https://h/x/F.nc?versionId=3#frag"),
+            "F.nc"
+        );
         assert_eq!(source_file_name("F.nc"), "F.nc");
         assert_eq!(source_file_name("/tmp/dir/F.nc"), "F.nc");
     }
@@ -530,12 +579,18 @@ mod tests {
             let z = refs.zarray(name).unwrap().unwrap();
             assert_eq!(z.dtype, DType::simple("|O"));
             assert_eq!(z.fill_value, Json::from(0));
-            assert_eq!(z.filters, Some(vec![serde_json::json!({"id": "vlen-utf8"})]));
+            assert_eq!(
+                z.filters,
+                Some(vec![serde_json::json!({"id": "vlen-utf8"})])
+            );
             let items = decode_vlen(inline(&refs, &format!("{name}/0"))).unwrap();
             assert_eq!(items, vec![want.as_bytes()]);
         }
         let z = refs.zarray("bytes").unwrap().unwrap();
-        assert_eq!((z.dtype, z.fill_value.as_f64()), (DType::simple("<f8"), Some(0.0)));
+        assert_eq!(
+            (z.dtype, z.fill_value.as_f64()),
+            (DType::simple("<f8"), Some(0.0))
+        );
         assert_eq!(inline(&refs, "bytes/0"), 212_992f64.to_le_bytes());
         let z = refs.zarray("reference_datetime").unwrap().unwrap();
         assert_eq!(z.dtype, DType::simple("<M8[ns]"));
