@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod format;
+pub mod model;
 pub mod walk;
 
 pub use error::FormatError;

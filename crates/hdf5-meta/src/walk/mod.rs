@@ -1,6 +1,7 @@
 //! Async traversal of an HDF5 file over a range reader.
 
 pub mod cache;
+pub mod raw;
 pub mod source;
 
 pub use cache::{BlockCache, IoOptions, IoStats};
