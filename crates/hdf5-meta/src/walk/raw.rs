@@ -85,24 +85,47 @@ impl RawReader {
         let location = reader.location().to_string();
         let cache = BlockCache::new(reader, io)
             .await
-            .map_err(|source| RawError::Io { file: location.clone(), source })?;
-        let head = cache
-            .read_head()
-            .await
-            .map_err(|source| RawError::Io { file: location.clone(), source })?;
+            .map_err(|source| RawError::Io {
+                file: location.clone(),
+                source,
+            })?;
+        let head = cache.read_head().await.map_err(|source| RawError::Io {
+            file: location.clone(),
+            source,
+        })?;
         let at = superblock::find_signature(&head).ok_or_else(|| RawError::Invalid {
             file: location.clone(),
             what: "no HDF5 superblock signature".to_string(),
         })?;
-        let sb_bytes = usize::try_from(at).ok().and_then(|a| head.get(a..)).unwrap_or_default();
-        let sb = superblock::parse(sb_bytes, at).map_err(|source| RawError::Format { file: location, source })?;
-        Ok(Self { cache, base: sb.base_address, sizes: sb.sizes })
+        let sb_bytes = usize::try_from(at)
+            .ok()
+            .and_then(|a| head.get(a..))
+            .unwrap_or_default();
+        let sb = superblock::parse(sb_bytes, at).map_err(|source| RawError::Format {
+            file: location,
+            source,
+        })?;
+        Ok(Self {
+            cache,
+            base: sb.base_address,
+            sizes: sb.sizes,
+        })
     }
 
     /// A reader for a file whose base address and address sizes are already known.
-    pub async fn with_layout(reader: Arc<dyn RangeReader>, io: IoOptions, base: u64, sizes: Sizes) -> Result<Self> {
+    pub async fn with_layout(
+        reader: Arc<dyn RangeReader>,
+        io: IoOptions,
+        base: u64,
+        sizes: Sizes,
+    ) -> Result<Self> {
         let location = reader.location().to_string();
-        let cache = BlockCache::new(reader, io).await.map_err(|source| RawError::Io { file: location, source })?;
+        let cache = BlockCache::new(reader, io)
+            .await
+            .map_err(|source| RawError::Io {
+                file: location,
+                source,
+            })?;
         Ok(Self { cache, base, sizes })
     }
 
@@ -137,11 +160,17 @@ impl RawReader {
     }
 
     fn io(&self, source: std::io::Error) -> RawError {
-        RawError::Io { file: self.location().to_string(), source }
+        RawError::Io {
+            file: self.location().to_string(),
+            source,
+        }
     }
 
     fn invalid(&self, what: impl Into<String>) -> RawError {
-        RawError::Invalid { file: self.location().to_string(), what: what.into() }
+        RawError::Invalid {
+            file: self.location().to_string(),
+            what: what.into(),
+        }
     }
 
     /// Fetch the given absolute ranges in one coalesced batch (later reads hit the cache).
@@ -151,13 +180,21 @@ impl RawReader {
 
     /// Exactly `len` bytes at absolute position `offset`; an error when the file is shorter.
     pub async fn read(&self, offset: u64, len: u64) -> Result<Bytes> {
-        let end = offset.checked_add(len).ok_or_else(|| self.invalid(format!("range {offset}+{len} overflows")))?;
+        let end = offset
+            .checked_add(len)
+            .ok_or_else(|| self.invalid(format!("range {offset}+{len} overflows")))?;
         if end > self.len() {
-            return Err(self.invalid(format!("bytes {offset}..{end} lie past the end of the file ({} bytes)", self.len())));
+            return Err(self.invalid(format!(
+                "bytes {offset}..{end} lie past the end of the file ({} bytes)",
+                self.len()
+            )));
         }
         let b = self.cache.read(offset, len).await.map_err(|e| self.io(e))?;
         if b.len() as u64 != len {
-            return Err(self.invalid(format!("short read at {offset}: {} of {len} bytes", b.len())));
+            return Err(self.invalid(format!(
+                "short read at {offset}: {} of {len} bytes",
+                b.len()
+            )));
         }
         Ok(b)
     }
@@ -169,7 +206,7 @@ impl RawReader {
     /// item. Every collection needed is fetched in one batch.
     pub async fn read_vlen(&self, descriptors: &[u8]) -> Result<Vec<(u32, Bytes)>> {
         let dlen = global_heap::vlen_descriptor_len(self.sizes);
-        if descriptors.len() % dlen != 0 {
+        if !descriptors.len().is_multiple_of(dlen) {
             return Err(self.invalid(format!(
                 "{} bytes of variable-length descriptors are not a multiple of {dlen}",
                 descriptors.len()
@@ -178,8 +215,12 @@ impl RawReader {
         let mut parsed = Vec::with_capacity(descriptors.len() / dlen);
         for (i, d) in descriptors.chunks_exact(dlen).enumerate() {
             let at = (i as u64).saturating_mul(dlen as u64);
-            let v = global_heap::parse_vlen_descriptor(d, at, self.sizes)
-                .map_err(|source| RawError::Format { file: self.location().to_string(), source })?;
+            let v = global_heap::parse_vlen_descriptor(d, at, self.sizes).map_err(|source| {
+                RawError::Format {
+                    file: self.location().to_string(),
+                    source,
+                }
+            })?;
             parsed.push(v);
         }
         let mut wanted: Vec<u64> = parsed
@@ -200,7 +241,10 @@ impl RawReader {
                 .get(&addr)
                 .ok_or_else(|| self.invalid(format!("global heap collection {addr} not loaded")))?;
             let obj = coll.object(d.heap_id.object_index).ok_or_else(|| {
-                self.invalid(format!("global heap object {} missing from collection {addr}", d.heap_id.object_index))
+                self.invalid(format!(
+                    "global heap object {} missing from collection {addr}",
+                    d.heap_id.object_index
+                ))
             })?;
             out.push((d.length, raw.slice(obj.data.clone())));
         }
@@ -209,9 +253,16 @@ impl RawReader {
 
     /// Load global heap collections at base-relative addresses (headers, then bodies, each
     /// level in one coalesced batch).
-    async fn load_collections(&self, addrs: &[u64]) -> Result<HashMap<u64, (GlobalHeapCollection, Bytes)>> {
+    async fn load_collections(
+        &self,
+        addrs: &[u64],
+    ) -> Result<HashMap<u64, (GlobalHeapCollection, Bytes)>> {
         let hlen = global_heap::header_len(self.sizes) as u64;
-        let abs = |a: u64| self.base.checked_add(a).ok_or_else(|| self.invalid(format!("address {a} overflows")));
+        let abs = |a: u64| {
+            self.base
+                .checked_add(a)
+                .ok_or_else(|| self.invalid(format!("address {a} overflows")))
+        };
         let mut ranges = Vec::with_capacity(addrs.len());
         for &a in addrs {
             let s = abs(a)?;
@@ -221,10 +272,16 @@ impl RawReader {
         let mut sized = Vec::with_capacity(addrs.len());
         for &a in addrs {
             let head = self.read(abs(a)?, hlen).await?;
-            let size = global_heap::collection_size(&head, a, self.sizes)
-                .map_err(|source| RawError::Format { file: self.location().to_string(), source })?;
+            let size = global_heap::collection_size(&head, a, self.sizes).map_err(|source| {
+                RawError::Format {
+                    file: self.location().to_string(),
+                    source,
+                }
+            })?;
             if size > MAX_COLLECTION {
-                return Err(self.invalid(format!("global heap collection at {a} claims {size} bytes")));
+                return Err(
+                    self.invalid(format!("global heap collection at {a} claims {size} bytes"))
+                );
             }
             sized.push((a, size));
         }
@@ -237,8 +294,11 @@ impl RawReader {
         let mut out = HashMap::with_capacity(sized.len());
         for (a, size) in sized {
             let raw = self.read(abs(a)?, size).await?;
-            let coll = global_heap::parse(&raw, a, self.sizes)
-                .map_err(|source| RawError::Format { file: self.location().to_string(), source })?;
+            let coll =
+                global_heap::parse(&raw, a, self.sizes).map_err(|source| RawError::Format {
+                    file: self.location().to_string(),
+                    source,
+                })?;
             out.insert(a, (coll, raw));
         }
         Ok(out)
@@ -289,16 +349,25 @@ mod tests {
         // File: 512 bytes of padding, then a collection at 512; base address 0.
         let mut file = vec![0u8; 512];
         file.extend_from_slice(&collection(&[b"hello", b"", b"world!"]));
-        let reader = RawReader::with_layout(Arc::new(MemoryFile::new(file, "mem")), IoOptions::default(), 0, Sizes::DEFAULT)
-            .await
-            .unwrap();
+        let reader = RawReader::with_layout(
+            Arc::new(MemoryFile::new(file, "mem")),
+            IoOptions::default(),
+            0,
+            Sizes::DEFAULT,
+        )
+        .await
+        .unwrap();
         let mut d = descriptor(5, 512, 1);
         d.extend(descriptor(0, u64::MAX, 0)); // empty / undefined
         d.extend(descriptor(6, 512, 3));
         let items = reader.read_vlen(&d).await.unwrap();
         assert_eq!(
             items,
-            vec![(5, Bytes::from_static(b"hello")), (0, Bytes::new()), (6, Bytes::from_static(b"world!"))]
+            vec![
+                (5, Bytes::from_static(b"hello")),
+                (0, Bytes::new()),
+                (6, Bytes::from_static(b"world!"))
+            ]
         );
         // A missing object is an error, not a panic.
         assert!(reader.read_vlen(&descriptor(1, 512, 9)).await.is_err());
