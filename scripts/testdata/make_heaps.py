@@ -252,6 +252,72 @@ def make_committed_earliest():
     finish(name, meta)
 
 
+def chunk_table(d):
+    """h5py's view of a chunked dataset: [scaled offsets, byte offset, size, filter mask] per chunk."""
+    out = []
+    for i in range(d.id.get_num_chunks()):
+        info = d.id.get_chunk_info(i)
+        scaled = [o // c for o, c in zip(info.chunk_offset, d.chunks)]
+        out.append([scaled, info.byte_offset, info.size, info.filter_mask])
+    return {"rank": d.ndim, "chunks": out}
+
+
+def make_bt2_chunks(name, libver):
+    """Chunked datasets with two unlimited dimensions: v2 B-tree chunk index, record type 10
+    (unfiltered) and 11 (gzip; layout v5 with L-byte sizes under 'latest', computed width under
+    v110), plus a 6400-chunk tree deep enough for internal nodes."""
+    path = os.path.join(TMP, name)
+    with h5py.File(path, "w", libver=libver) as f:
+        data = np.arange(400, dtype="<i4").reshape(20, 20)
+        f.create_dataset("plain", data=data, maxshape=(None, None), chunks=(4, 4))
+        f.create_dataset("gzip", data=data, maxshape=(None, None), chunks=(4, 4), compression="gzip")
+        f.create_dataset("gzip3d", data=np.arange(6 * 8 * 10, dtype="<f8").reshape(6, 8, 10),
+                         maxshape=(None, 8, None), chunks=(3, 4, 5), compression="gzip")
+        if libver == "latest":
+            deep = f.create_dataset("deep", shape=(80, 80), maxshape=(None, None), chunks=(1, 1), dtype="u1")
+            deep[...] = 7
+        meta = {"datasets": {"/" + k: chunk_table(v) for k, v in f.items()}}
+    finish(name, meta)
+
+
+OFFICIAL = os.environ.get("HDF5_OFFICIAL_CORPUS", "/work/shared/corpus/hdf5-official")
+OFFICIAL_FILES = [
+    "h5diff_danglelinks2.h5", "h5diff_grp_recurse2.h5", "h5repack_objs.h5", "test_ld.h5",
+    "tfcontents1.h5", "h5fc_ext1_i.h5", "h5fc_ext2_if.h5", "h5fc_ext2_sf.h5", "h5fc_ext_none.h5",
+]
+# Files whose object headers hold shared messages: v1 (tcompound2), v2 with type byte 0
+# (tenum) and v2 with type byte 2 (the others).
+OFFICIAL_SHARED = ["h5copytst_new.h5", "tcompound2.h5", "tenum.h5", "tfcontents1.h5", "tnamed_dtype_attr.h5"]
+
+
+def make_official_expected():
+    """What h5py sees in the official files that hold fractal heaps / v2 B-trees (the files
+    themselves stay in the shared corpus; the Rust tests skip when it is absent)."""
+    if not os.path.isdir(OFFICIAL):
+        print("official corpus absent: official.json not regenerated")
+        return
+    out = {}
+    for name in sorted(set(OFFICIAL_FILES + OFFICIAL_SHARED)):
+        entry = {"groups": {}, "datasets": {}, "committed": []}
+        path = os.path.join(OFFICIAL, name)
+        with h5py.File(path, "r") as f:
+            def visit(path, obj):
+                if isinstance(obj, h5py.Group):
+                    entry["groups"]["/" + path] = sorted(obj.keys())
+                elif isinstance(obj, h5py.Dataset) and obj.chunks is not None:
+                    entry["datasets"]["/" + path] = chunk_table(obj)
+                elif isinstance(obj, h5py.Datatype):
+                    entry["committed"].append(h5py.h5o.get_info(obj.id).addr)
+            entry["groups"]["/"] = sorted(f.keys())
+            f.visititems(lambda p, o: visit(p, o))
+        if name in OFFICIAL_SHARED:
+            entry["shared_messages"] = shared_messages(path)
+        out[name] = entry
+    with open(os.path.join(OUT, "official.json"), "w") as fh:
+        json.dump(out, fh, indent=1, sort_keys=True)
+        fh.write("\n")
+
+
 def make_huge_group():
     """20 000 subgroups with ~60-character names (not committed: ~5 MB)."""
     gen = os.path.join(OUT, "generated")
@@ -276,6 +342,9 @@ def main():
     make_sohm("sohm_list.h5", btree=False)
     make_sohm("sohm_btree.h5", btree=True)
     make_committed_earliest()
+    make_bt2_chunks("bt2_chunks.h5", "latest")
+    make_bt2_chunks("bt2_chunks_v110.h5", ("v110", "v110"))
+    make_official_expected()
     os.rmdir(TMP)
     if "--big" in sys.argv:
         make_huge_group()

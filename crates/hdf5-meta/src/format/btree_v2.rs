@@ -203,7 +203,17 @@ struct RecordLayout {
 impl BTreeV2Header {
     /// Encoded size of a header (fetch this many bytes).
     pub fn encoded_size(sizes: Sizes) -> usize {
-        4 + 1 + 1 + 4 + 2 + 2 + 1 + 1 + usize::from(sizes.offset) + 2 + usize::from(sizes.length) + 4
+        4 + 1
+            + 1
+            + 4
+            + 2
+            + 2
+            + 1
+            + 1
+            + usize::from(sizes.offset)
+            + 2
+            + usize::from(sizes.length)
+            + 4
     }
 
     /// Parse a header from `buf`, which starts at `address`. Verifies the checksum and derives
@@ -235,13 +245,25 @@ impl BTreeV2Header {
         }
         let node = u64::from(node_size);
         let rec = u64::from(record_size);
-        let leaf_max = node.saturating_sub(NODE_OVERHEAD).checked_div(rec).unwrap_or(0);
+        let leaf_max = node
+            .saturating_sub(NODE_OVERHEAD)
+            .checked_div(rec)
+            .unwrap_or(0);
         if leaf_max == 0 {
-            return Err(c.invalid(format!("node size {node_size} holds no {record_size}-byte record")));
+            return Err(c.invalid(format!(
+                "node size {node_size} holds no {record_size}-byte record"
+            )));
         }
         let records_width = bytes_for(leaf_max);
-        let mut levels = vec![Level { max_records: leaf_max, max_total: leaf_max, total_width: 0 }];
-        let mut below = levels.first().copied().ok_or_else(|| c.invalid("no leaf level"))?;
+        let mut levels = vec![Level {
+            max_records: leaf_max,
+            max_total: leaf_max,
+            total_width: 0,
+        }];
+        let mut below = levels
+            .first()
+            .copied()
+            .ok_or_else(|| c.invalid("no leaf level"))?;
         for d in 1..=depth {
             let pointer = u64::from(sizes.offset) + records_width as u64 + below.total_width as u64;
             let max_records = node
@@ -251,8 +273,14 @@ impl BTreeV2Header {
             if max_records == 0 {
                 return Err(c.invalid(format!("internal nodes at depth {d} hold no record")));
             }
-            let max_total = (max_records + 1).saturating_mul(below.max_total).saturating_add(max_records);
-            below = Level { max_records, max_total, total_width: bytes_for(max_total) };
+            let max_total = (max_records + 1)
+                .saturating_mul(below.max_total)
+                .saturating_add(max_records);
+            below = Level {
+                max_records,
+                max_total,
+                total_width: bytes_for(max_total),
+            };
             levels.push(below);
         }
         Ok(Self {
@@ -303,18 +331,30 @@ impl BTreeV2Header {
         let n = usize::try_from(node.records).ok()?;
         let records = n.checked_mul(usize::from(self.record_size))?;
         let pointers = if node.depth > 0 {
-            n.checked_add(1)?.checked_mul(self.child_pointer_size(sizes, node.depth)?)?
+            n.checked_add(1)?
+                .checked_mul(self.child_pointer_size(sizes, node.depth)?)?
         } else {
             0
         };
-        (NODE_OVERHEAD as usize).checked_add(records)?.checked_add(pointers)
+        (NODE_OVERHEAD as usize)
+            .checked_add(records)?
+            .checked_add(pointers)
     }
 
-    fn record_layout(&self, sizes: Sizes, rank: Option<u8>, c: &Cursor<'_>) -> Result<RecordLayout> {
+    fn record_layout(
+        &self,
+        sizes: Sizes,
+        rank: Option<u8>,
+        c: &Cursor<'_>,
+    ) -> Result<RecordLayout> {
         let o = usize::from(sizes.offset);
         let l = usize::from(sizes.length);
         let actual = usize::from(self.record_size);
-        let mut layout = RecordLayout { tree_type: self.tree_type, rank: 0, chunk_size_width: 0 };
+        let mut layout = RecordLayout {
+            tree_type: self.tree_type,
+            rank: 0,
+            chunk_size_width: 0,
+        };
         let expected = match self.tree_type {
             1 => o + 2 * l,
             2 => o + 3 * l + 4,
@@ -326,7 +366,9 @@ impl BTreeV2Header {
             8 => 8 + 1 + 4 + 4,
             9 => 8 + 1 + 4,
             10 | 11 => {
-                let rank = usize::from(rank.ok_or_else(|| c.invalid("chunk records need the dataset rank"))?);
+                let rank = usize::from(
+                    rank.ok_or_else(|| c.invalid("chunk records need the dataset rank"))?,
+                );
                 if rank == 0 {
                     return Err(c.invalid("chunk records with rank 0"));
                 }
@@ -336,9 +378,13 @@ impl BTreeV2Header {
                 } else {
                     // The chunk-size width is whatever the record size leaves (layout v4 computes
                     // it from the chunk size, layout v5 uses Size of Lengths).
-                    let width = actual.checked_sub(o + 4 + 8 * rank).filter(|w| (1..=8).contains(w));
+                    let width = actual
+                        .checked_sub(o + 4 + 8 * rank)
+                        .filter(|w| (1..=8).contains(w));
                     layout.chunk_size_width = width.ok_or_else(|| {
-                        c.invalid(format!("record size {actual} leaves no chunk-size field for rank {rank}"))
+                        c.invalid(format!(
+                            "record size {actual} leaves no chunk-size field for rank {rank}"
+                        ))
                     })?;
                     actual
                 }
@@ -356,7 +402,8 @@ impl BTreeV2Header {
 }
 
 fn address(c: &mut Cursor<'_>) -> Result<u64> {
-    c.offset()?.ok_or_else(|| c.invalid("undefined address in record"))
+    c.offset()?
+        .ok_or_else(|| c.invalid("undefined address in record"))
 }
 
 fn heap_id<const N: usize>(c: &mut Cursor<'_>) -> Result<[u8; N]> {
@@ -367,7 +414,11 @@ fn heap_id<const N: usize>(c: &mut Cursor<'_>) -> Result<[u8; N]> {
 impl Record {
     fn decode(c: &mut Cursor<'_>, layout: &RecordLayout) -> Result<Self> {
         Ok(match layout.tree_type {
-            1 => Record::HugeObject { address: address(c)?, length: c.length()?, id: c.length()? },
+            1 => Record::HugeObject {
+                address: address(c)?,
+                length: c.length()?,
+                id: c.length()?,
+            },
             2 => Record::FilteredHugeObject {
                 address: address(c)?,
                 length: c.length()?,
@@ -375,15 +426,24 @@ impl Record {
                 size: c.length()?,
                 id: c.length()?,
             },
-            3 => Record::DirectHugeObject { address: address(c)?, length: c.length()? },
+            3 => Record::DirectHugeObject {
+                address: address(c)?,
+                length: c.length()?,
+            },
             4 => Record::DirectFilteredHugeObject {
                 address: address(c)?,
                 length: c.length()?,
                 filter_mask: c.u32()?,
                 size: c.length()?,
             },
-            5 => Record::LinkName { hash: c.u32()?, heap_id: heap_id(c)? },
-            6 => Record::LinkCreationOrder { creation_order: c.u64()?, heap_id: heap_id(c)? },
+            5 => Record::LinkName {
+                hash: c.u32()?,
+                heap_id: heap_id(c)?,
+            },
+            6 => Record::LinkCreationOrder {
+                creation_order: c.u64()?,
+                heap_id: heap_id(c)?,
+            },
             7 => Record::SharedMessage(SohmRecord::decode(c)?),
             8 => Record::AttributeName {
                 heap_id: heap_id(c)?,
@@ -399,14 +459,22 @@ impl Record {
             10 => {
                 let address = address(c)?;
                 let scaled_offsets = (0..layout.rank).map(|_| c.u64()).collect::<Result<_>>()?;
-                Record::Chunk { address, scaled_offsets }
+                Record::Chunk {
+                    address,
+                    scaled_offsets,
+                }
             }
             11 => {
                 let address = address(c)?;
                 let size = c.uint(layout.chunk_size_width)?;
                 let filter_mask = c.u32()?;
                 let scaled_offsets = (0..layout.rank).map(|_| c.u64()).collect::<Result<_>>()?;
-                Record::FilteredChunk { address, size, filter_mask, scaled_offsets }
+                Record::FilteredChunk {
+                    address,
+                    size,
+                    filter_mask,
+                    scaled_offsets,
+                }
             }
             t => return Err(c.invalid(format!("unknown record type {t}"))),
         })
@@ -428,7 +496,10 @@ impl Node {
         let structure = if node.depth == 0 { LEAF } else { INTERNAL };
         let mut c = Cursor::new(buf, address, sizes, structure);
         if node.depth > header.depth {
-            return Err(c.invalid(format!("depth {} below a tree of depth {}", node.depth, header.depth)));
+            return Err(c.invalid(format!(
+                "depth {} below a tree of depth {}",
+                node.depth, header.depth
+            )));
         }
         let max = header.max_records(node.depth).unwrap_or(0);
         if node.records > max {
@@ -448,7 +519,10 @@ impl Node {
         }
         let tree_type = c.u8()?;
         if tree_type != header.tree_type {
-            return Err(c.invalid(format!("node type {tree_type} in a type-{} tree", header.tree_type)));
+            return Err(c.invalid(format!(
+                "node type {tree_type} in a type-{} tree",
+                header.tree_type
+            )));
         }
         let layout = header.record_layout(sizes, rank, &c)?;
         // `used` (checked above) bounds these counts by the bytes in `buf`.
@@ -468,14 +542,30 @@ impl Node {
                 .map_or(0, |l| l.total_width);
             children.reserve(n + 1);
             for _ in 0..=n {
-                let child = c.offset()?.ok_or_else(|| c.invalid("undefined child address"))?;
+                let child = c
+                    .offset()?
+                    .ok_or_else(|| c.invalid("undefined child address"))?;
                 let records = c.uint(header.records_width)?;
-                let total_records = if child_depth > 0 { c.uint(total_width)? } else { records };
-                children.push(NodeRef { address: child, records, total_records, depth: child_depth });
+                let total_records = if child_depth > 0 {
+                    c.uint(total_width)?
+                } else {
+                    records
+                };
+                children.push(NodeRef {
+                    address: child,
+                    records,
+                    total_records,
+                    depth: child_depth,
+                });
             }
         }
         verify(structure, address, buf, c.pos())?;
-        Ok(Self { address, depth: node.depth, records, children })
+        Ok(Self {
+            address,
+            depth: node.depth,
+            records,
+            children,
+        })
     }
 }
 
@@ -486,7 +576,10 @@ mod tests {
     use crate::error::FormatError;
     use crate::format::checksum::lookup3;
 
-    const S8: Sizes = Sizes { offset: 8, length: 8 };
+    const S8: Sizes = Sizes {
+        offset: 8,
+        length: 8,
+    };
 
     /// Append the lookup3 checksum of everything so far.
     fn seal(mut v: Vec<u8>) -> Vec<u8> {
@@ -495,7 +588,15 @@ mod tests {
         v
     }
 
-    fn header_bytes(tree_type: u8, node_size: u32, record_size: u16, depth: u16, root: u64, nroot: u16, total: u64) -> Vec<u8> {
+    fn header_bytes(
+        tree_type: u8,
+        node_size: u32,
+        record_size: u16,
+        depth: u16,
+        root: u64,
+        nroot: u16,
+        total: u64,
+    ) -> Vec<u8> {
         let mut v = b"BTHD".to_vec();
         v.push(0);
         v.push(tree_type);
@@ -515,7 +616,8 @@ mod tests {
     // 8 + 1 + 2 = 11 → (512 − 10 − 11) / 22 = 22, total 23·1149 + 22 = 26449.
     #[test]
     fn capacities_follow_the_library() {
-        let h = BTreeV2Header::parse(&header_bytes(5, 512, 11, 3, 4096, 1, 20000), 100, S8).unwrap();
+        let h =
+            BTreeV2Header::parse(&header_bytes(5, 512, 11, 3, 4096, 1, 20000), 100, S8).unwrap();
         assert_eq!(h.max_records(0), Some(45));
         assert_eq!(h.max_records(1), Some(24));
         assert_eq!(h.max_records(2), Some(22));
@@ -530,9 +632,15 @@ mod tests {
     fn header_rejects_bad_checksum_and_tiny_nodes() {
         let mut b = header_bytes(5, 512, 11, 0, 4096, 1, 1);
         b[8] ^= 1;
-        assert!(matches!(BTreeV2Header::parse(&b, 0, S8), Err(FormatError::Checksum { .. })));
+        assert!(matches!(
+            BTreeV2Header::parse(&b, 0, S8),
+            Err(FormatError::Checksum { .. })
+        ));
         let b = header_bytes(5, 12, 11, 0, 4096, 1, 1);
-        assert!(matches!(BTreeV2Header::parse(&b, 0, S8), Err(FormatError::Invalid { .. })));
+        assert!(matches!(
+            BTreeV2Header::parse(&b, 0, S8),
+            Err(FormatError::Invalid { .. })
+        ));
         let b = header_bytes(5, 512, 11, 0, 4096, 1, 1);
         assert!(matches!(
             BTreeV2Header::parse(&b[..20], 0, S8),
@@ -554,7 +662,13 @@ mod tests {
         let root = h.root().unwrap();
         let n = Node::parse(&node, 4096, S8, &h, &root, None).unwrap();
         assert!(n.children.is_empty());
-        assert_eq!(n.records[1], Record::LinkName { hash: 9, heap_id: [0, 9, 9, 9, 9, 9, 9] });
+        assert_eq!(
+            n.records[1],
+            Record::LinkName {
+                hash: 9,
+                heap_id: [0, 9, 9, 9, 9, 9, 9]
+            }
+        );
         // A wrong type byte is rejected.
         node[5] = 6;
         assert!(Node::parse(&node, 4096, S8, &h, &root, None).is_err());
@@ -576,12 +690,28 @@ mod tests {
         }
         let node = seal(v);
         let n = Node::parse(&node, 8192, S8, &h, &h.root().unwrap(), None).unwrap();
-        assert_eq!(n.records, vec![Record::LinkCreationOrder { creation_order: 33, heap_id: [0, 0, 0, 0, 0x21, 0, 0] }]);
+        assert_eq!(
+            n.records,
+            vec![Record::LinkCreationOrder {
+                creation_order: 33,
+                heap_id: [0, 0, 0, 0, 0x21, 0, 0]
+            }]
+        );
         assert_eq!(
             n.children,
             vec![
-                NodeRef { address: 1000, records: 2, total_records: 34, depth: 1 },
-                NodeRef { address: 2000, records: 1, total_records: 35, depth: 1 },
+                NodeRef {
+                    address: 1000,
+                    records: 2,
+                    total_records: 34,
+                    depth: 1
+                },
+                NodeRef {
+                    address: 2000,
+                    records: 1,
+                    total_records: 35,
+                    depth: 1
+                },
             ]
         );
     }
@@ -601,7 +731,12 @@ mod tests {
         let n = Node::parse(&node, 64, S8, &h, &h.root().unwrap(), Some(2)).unwrap();
         assert_eq!(
             n.records,
-            vec![Record::FilteredChunk { address: 5000, size: 400, filter_mask: 2, scaled_offsets: vec![3, 4] }]
+            vec![Record::FilteredChunk {
+                address: 5000,
+                size: 400,
+                filter_mask: 2,
+                scaled_offsets: vec![3, 4]
+            }]
         );
         // Without a rank, or with the wrong one, the record cannot be decoded.
         assert!(Node::parse(&node, 64, S8, &h, &h.root().unwrap(), None).is_err());
@@ -611,7 +746,10 @@ mod tests {
     #[test]
     fn huge_object_records_at_small_sizes() {
         // O = L = 4: type 1 record = 4 + 4 + 4 = 12 bytes.
-        let s4 = Sizes { offset: 4, length: 4 };
+        let s4 = Sizes {
+            offset: 4,
+            length: 4,
+        };
         let mut v = b"BTHD".to_vec();
         v.extend_from_slice(&[0, 1]);
         v.extend_from_slice(&512u32.to_le_bytes());
@@ -628,6 +766,13 @@ mod tests {
             v.extend_from_slice(&x.to_le_bytes());
         }
         let n = Node::parse(&seal(v), 77, s4, &h, &h.root().unwrap(), None).unwrap();
-        assert_eq!(n.records, vec![Record::HugeObject { address: 9000, length: 160_000, id: 1 }]);
+        assert_eq!(
+            n.records,
+            vec![Record::HugeObject {
+                address: 9000,
+                length: 160_000,
+                id: 1
+            }]
+        );
     }
 }

@@ -251,7 +251,9 @@ impl DoublingTable {
         let width_bits = log2_exact(u64::from(width))
             .ok_or_else(|| bad(format!("table width {width} is not a power of two")))?;
         let start_bits = log2_exact(starting_block_size).ok_or_else(|| {
-            bad(format!("starting block size {starting_block_size} is not a power of two"))
+            bad(format!(
+                "starting block size {starting_block_size} is not a power of two"
+            ))
         })?;
         let max_direct_bits = log2_exact(max_direct_block_size)
             .filter(|&b| b >= start_bits)
@@ -325,7 +327,10 @@ impl DoublingTable {
         let width = usize::from(self.width);
         let direct_rows = nrows.min(self.max_direct_rows) as usize;
         let indirect_rows = nrows.saturating_sub(self.max_direct_rows) as usize;
-        (direct_rows.saturating_mul(width), indirect_rows.saturating_mul(width))
+        (
+            direct_rows.saturating_mul(width),
+            indirect_rows.saturating_mul(width),
+        )
     }
 
     /// Row and column of `offset`, an offset relative to the start of an indirect block.
@@ -429,14 +434,23 @@ impl FractalHeapHeader {
             let filtered_root_size = c.length()?;
             let root_filter_mask = c.u32()?;
             let pipeline = c.bytes(usize::from(io_filter_len))?.to_vec();
-            Some(HeapFilterInfo { filtered_root_size, root_filter_mask, pipeline })
+            Some(HeapFilterInfo {
+                filtered_root_size,
+                root_filter_mask,
+                pipeline,
+            })
         } else {
             None
         };
         let checksum_pos = c.pos();
         verify(HEADER, address, buf, checksum_pos)?;
-        let table =
-            DoublingTable::new(width, starting_block_size, max_direct_block_size, max_heap_size_bits, address)?;
+        let table = DoublingTable::new(
+            width,
+            starting_block_size,
+            max_direct_block_size,
+            max_heap_size_bits,
+            address,
+        )?;
         if u32::from(current_root_rows) > table.max_root_rows {
             return Err(c.invalid(format!(
                 "{current_root_rows} root rows exceed the maximum of {}",
@@ -494,7 +508,11 @@ impl FractalHeapHeader {
     pub fn huge_ids_direct(&self, sizes: Sizes) -> bool {
         let o = usize::from(sizes.offset);
         let l = usize::from(sizes.length);
-        let needed = if self.is_filtered() { o + l + 4 + l } else { o + l };
+        let needed = if self.is_filtered() {
+            o + l + 4 + l
+        } else {
+            o + l
+        };
         usize::from(self.heap_id_len) > needed
     }
 
@@ -503,13 +521,21 @@ impl FractalHeapHeader {
         4 + 1
             + usize::from(sizes.offset)
             + self.table.heap_offset_size()
-            + if self.checksummed_direct_blocks() { 4 } else { 0 }
+            + if self.checksummed_direct_blocks() {
+                4
+            } else {
+                0
+            }
     }
 
     /// Encoded size of an indirect block with `nrows` rows (fetch this many bytes).
     pub fn indirect_block_size(&self, sizes: Sizes, nrows: u32) -> usize {
         let o = usize::from(sizes.offset);
-        let direct_entry = if self.is_filtered() { o + usize::from(sizes.length) + 4 } else { o };
+        let direct_entry = if self.is_filtered() {
+            o + usize::from(sizes.length) + 4
+        } else {
+            o
+        };
         let (k, n) = self.table.entry_counts(nrows);
         (4 + 1 + o + self.table.heap_offset_size() + 4)
             .saturating_add(k.saturating_mul(direct_entry))
@@ -556,7 +582,9 @@ impl FractalHeapHeader {
             }
             1 => {
                 if self.huge_ids_direct(sizes) {
-                    let address = c.offset()?.ok_or_else(|| c.invalid("undefined huge object address"))?;
+                    let address = c
+                        .offset()?
+                        .ok_or_else(|| c.invalid("undefined huge object address"))?;
                     let length = c.length()?;
                     let filter = if self.is_filtered() {
                         let filter_mask = c.u32()?;
@@ -565,10 +593,16 @@ impl FractalHeapHeader {
                     } else {
                         None
                     };
-                    Ok(HeapId::HugeDirect { address, length, filter })
+                    Ok(HeapId::HugeDirect {
+                        address,
+                        length,
+                        filter,
+                    })
                 } else {
                     let width = usize::from(self.heap_id_len).saturating_sub(1).min(8);
-                    Ok(HeapId::HugeIndirect { key: c.uint(width)? })
+                    Ok(HeapId::HugeIndirect {
+                        key: c.uint(width)?,
+                    })
                 }
             }
             2 => {
@@ -648,7 +682,12 @@ impl IndirectBlock {
                     let (_, heap_offset, size) = table
                         .entry_block(block_offset, entry)
                         .ok_or_else(|| c.invalid(format!("entry {entry} outside the heap")))?;
-                    Some(DirectBlockRef { address: child, heap_offset, size, filtered })
+                    Some(DirectBlockRef {
+                        address: child,
+                        heap_offset,
+                        size,
+                        filtered,
+                    })
                 }
                 None => None,
             });
@@ -661,17 +700,28 @@ impl IndirectBlock {
                     let (_, heap_offset, size) = table
                         .entry_block(block_offset, entry)
                         .ok_or_else(|| c.invalid(format!("entry {entry} outside the heap")))?;
-                    let nrows = table
-                        .indirect_block_rows(size)
-                        .ok_or_else(|| c.invalid(format!("no row count for a {size}-byte child")))?;
-                    Some(IndirectBlockRef { address: child, heap_offset, nrows })
+                    let nrows = table.indirect_block_rows(size).ok_or_else(|| {
+                        c.invalid(format!("no row count for a {size}-byte child"))
+                    })?;
+                    Some(IndirectBlockRef {
+                        address: child,
+                        heap_offset,
+                        nrows,
+                    })
                 }
                 None => None,
             });
         }
         let checksum_pos = c.pos();
         verify(INDIRECT, address, buf, checksum_pos)?;
-        Ok(Self { address, block_offset, nrows: block.nrows, direct, indirect, encoded_size: size })
+        Ok(Self {
+            address,
+            block_offset,
+            nrows: block.nrows,
+            direct,
+            indirect,
+            encoded_size: size,
+        })
     }
 
     /// The allocated direct children.
@@ -689,10 +739,18 @@ impl IndirectBlock {
     pub fn child_for(&self, table: &DoublingTable, heap_offset: u64) -> Option<HeapChild> {
         let slot = table.child_slot(self.block_offset, self.nrows, heap_offset)?;
         if slot.direct {
-            self.direct.get(slot.entry).copied().flatten().map(HeapChild::Direct)
+            self.direct
+                .get(slot.entry)
+                .copied()
+                .flatten()
+                .map(HeapChild::Direct)
         } else {
             let i = slot.entry.checked_sub(self.direct.len())?;
-            self.indirect.get(i).copied().flatten().map(HeapChild::Indirect)
+            self.indirect
+                .get(i)
+                .copied()
+                .flatten()
+                .map(HeapChild::Indirect)
         }
     }
 }
@@ -722,10 +780,13 @@ impl DirectBlock {
         block: &DirectBlockRef,
     ) -> Result<Self> {
         let mut c = Cursor::new(buf, address, sizes, DIRECT);
-        let size = usize::try_from(block.size).map_err(|_| c.invalid("block size exceeds memory"))?;
+        let size =
+            usize::try_from(block.size).map_err(|_| c.invalid("block size exceeds memory"))?;
         let prefix_size = heap.direct_block_prefix_size(sizes);
         if size < prefix_size {
-            return Err(c.invalid(format!("block size {size} below the {prefix_size}-byte prefix")));
+            return Err(c.invalid(format!(
+                "block size {size} below the {prefix_size}-byte prefix"
+            )));
         }
         c.require(size)?;
         c.signature(b"FHDB")?;
@@ -751,10 +812,20 @@ impl DirectBlock {
             }
             let computed = lookup3(&copy, 0);
             if computed != stored {
-                return Err(FormatError::Checksum { structure: DIRECT, offset: address, stored, computed });
+                return Err(FormatError::Checksum {
+                    structure: DIRECT,
+                    offset: address,
+                    stored,
+                    computed,
+                });
             }
         }
-        Ok(Self { address, heap_offset: block.heap_offset, size: block.size, prefix_size })
+        Ok(Self {
+            address,
+            heap_offset: block.heap_offset,
+            size: block.size,
+            prefix_size,
+        })
     }
 
     /// The bytes of the managed object at heap offset `offset`, `length` bytes long, from
@@ -772,7 +843,10 @@ impl DirectBlock {
         if start < self.prefix_size as u64 || end > self.size {
             return Err(bad());
         }
-        let (start, end) = (usize::try_from(start).map_err(|_| bad())?, usize::try_from(end).map_err(|_| bad())?);
+        let (start, end) = (
+            usize::try_from(start).map_err(|_| bad())?,
+            usize::try_from(end).map_err(|_| bad())?,
+        );
         buf.get(start..end).ok_or(FormatError::Incomplete {
             structure: DIRECT,
             offset: self.address,
@@ -794,11 +868,14 @@ fn check_owner(c: &mut Cursor<'_>, heap: &FractalHeapHeader) -> Result<()> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 
-    const S8: Sizes = Sizes { offset: 8, length: 8 };
+    const S8: Sizes = Sizes {
+        offset: 8,
+        length: 8,
+    };
 
     /// Header parameters for the test encoder.
     #[derive(Clone)]
@@ -873,7 +950,13 @@ mod tests {
     }
 
     /// A checksummed direct block of `size` bytes with `objects` placed at block-relative offsets.
-    fn encode_direct(heap: u64, offset_bytes: usize, block_offset: u64, size: usize, objects: &[(usize, &[u8])]) -> Vec<u8> {
+    fn encode_direct(
+        heap: u64,
+        offset_bytes: usize,
+        block_offset: u64,
+        size: usize,
+        objects: &[(usize, &[u8])],
+    ) -> Vec<u8> {
         let mut v = b"FHDB".to_vec();
         v.push(0);
         v.extend_from_slice(&heap.to_le_bytes());
@@ -889,7 +972,12 @@ mod tests {
         v
     }
 
-    fn encode_indirect(heap: u64, offset_bytes: usize, block_offset: u64, children: &[u64]) -> Vec<u8> {
+    fn encode_indirect(
+        heap: u64,
+        offset_bytes: usize,
+        block_offset: u64,
+        children: &[u64],
+    ) -> Vec<u8> {
         let mut v = b"FHIB".to_vec();
         v.push(0);
         v.extend_from_slice(&heap.to_le_bytes());
@@ -905,10 +993,21 @@ mod tests {
     #[test]
     fn doubling_table_of_a_link_heap() {
         let t = parse_header(&link_heap(), 0).table;
-        assert_eq!((t.start_bits, t.first_row_bits, t.max_direct_rows, t.max_root_rows), (9, 11, 9, 22));
+        assert_eq!(
+            (
+                t.start_bits,
+                t.first_row_bits,
+                t.max_direct_rows,
+                t.max_root_rows
+            ),
+            (9, 11, 9, 22)
+        );
         assert_eq!(t.heap_offset_size(), 4);
         let sizes: Vec<_> = (0..10).map(|r| t.row_block_size(r).unwrap()).collect();
-        assert_eq!(sizes, [512, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072]);
+        assert_eq!(
+            sizes,
+            [512, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072]
+        );
         let offsets: Vec<_> = (0..4).map(|r| t.row_offset(r).unwrap()).collect();
         assert_eq!(offsets, [0, 2048, 4096, 8192]);
         assert_eq!(t.row_block_size(22), None);
@@ -929,10 +1028,20 @@ mod tests {
         let slot = t.child_slot(0, 16, 600_000).unwrap();
         assert_eq!(
             slot,
-            ChildSlot { row: 9, col: 0, entry: 36, block_offset: 524_288, block_size: 131_072, direct: false }
+            ChildSlot {
+                row: 9,
+                col: 0,
+                entry: 36,
+                block_offset: 524_288,
+                block_size: 131_072,
+                direct: false
+            }
         );
         let inner = t.child_slot(524_288, 7, 600_000).unwrap();
-        assert_eq!((inner.row, inner.col, inner.block_offset, inner.block_size), (6, 0, 589_824, 16_384));
+        assert_eq!(
+            (inner.row, inner.col, inner.block_offset, inner.block_size),
+            (6, 0, 589_824, 16_384)
+        );
         assert!(inner.direct);
         assert_eq!(t.child_slot(524_288, 7, 524_287), None);
         assert_eq!(t.child_slot(0, 3, 8192), None);
@@ -967,17 +1076,37 @@ mod tests {
         assert_eq!(b.len(), FractalHeapHeader::min_size(S8));
         let h = FractalHeapHeader::parse(&b, 640, S8).unwrap();
         assert_eq!(h.encoded_size, b.len());
-        assert_eq!((h.heap_id_len, h.max_managed_object_size, h.managed_object_count), (7, 4096, 3));
-        assert_eq!((h.huge_btree_address, h.root_block_address), (None, Some(1000)));
+        assert_eq!(
+            (
+                h.heap_id_len,
+                h.max_managed_object_size,
+                h.managed_object_count
+            ),
+            (7, 4096, 3)
+        );
+        assert_eq!(
+            (h.huge_btree_address, h.root_block_address),
+            (None, Some(1000))
+        );
         assert!(h.checksummed_direct_blocks() && !h.is_filtered());
         assert_eq!(h.managed_length_size(), 2);
         assert_eq!(h.direct_block_prefix_size(S8), 4 + 1 + 8 + 4 + 4);
         // Two rows of four direct entries: 4 + 1 + 8 + 4 + 8·8 + 4.
         assert_eq!(h.indirect_block_size(S8, 2), 85);
-        assert_eq!(h.root(), Some(RootBlock::Indirect(IndirectBlockRef { address: 1000, heap_offset: 0, nrows: 2 })));
+        assert_eq!(
+            h.root(),
+            Some(RootBlock::Indirect(IndirectBlockRef {
+                address: 1000,
+                heap_offset: 0,
+                nrows: 2
+            }))
+        );
         let mut corrupt = b.clone();
         corrupt[20] ^= 0x40;
-        assert!(matches!(FractalHeapHeader::parse(&corrupt, 640, S8), Err(FormatError::Checksum { .. })));
+        assert!(matches!(
+            FractalHeapHeader::parse(&corrupt, 640, S8),
+            Err(FormatError::Checksum { .. })
+        ));
         assert!(matches!(
             FractalHeapHeader::parse(&b[..50], 640, S8),
             Err(FormatError::Incomplete { needed, .. }) if needed == b.len() as u64
@@ -986,8 +1115,16 @@ mod tests {
         p.filter = Some((300, 0, vec![2, 1, 1, 0, 0, 0, 1, 0, 6, 0, 0, 0]));
         p.root_rows = 0;
         let b = encode_header(&p);
-        let err = FractalHeapHeader::parse(&b[..FractalHeapHeader::min_size(S8)], 0, S8).unwrap_err();
-        assert_eq!(err, FormatError::Incomplete { structure: HEADER, offset: 0, needed: b.len() as u64 });
+        let err =
+            FractalHeapHeader::parse(&b[..FractalHeapHeader::min_size(S8)], 0, S8).unwrap_err();
+        assert_eq!(
+            err,
+            FormatError::Incomplete {
+                structure: HEADER,
+                offset: 0,
+                needed: b.len() as u64
+            }
+        );
         let h = FractalHeapHeader::parse(&b, 0, S8).unwrap();
         assert_eq!(h.filter.as_ref().unwrap().pipeline.len(), 12);
         assert_eq!(
@@ -996,7 +1133,10 @@ mod tests {
                 address: 1000,
                 heap_offset: 0,
                 size: 512,
-                filtered: Some(FilteredBlock { size: 300, filter_mask: 0 }),
+                filtered: Some(FilteredBlock {
+                    size: 300,
+                    filter_mask: 0
+                }),
             }))
         );
         // Filtered direct entries carry size and mask: 4 + 1 + 8 + 4 + 4·(8 + 8 + 4) + 4.
@@ -1008,16 +1148,28 @@ mod tests {
         let h = parse_header(&link_heap(), 0);
         // Managed: type 0, 4-byte offset, 2-byte length (link heap, 7-byte IDs).
         let id = [0x00, 0x10, 0x02, 0, 0, 0x25, 0];
-        assert_eq!(h.decode_id(&id, S8).unwrap(), HeapId::Managed { offset: 0x210, length: 0x25 });
+        assert_eq!(
+            h.decode_id(&id, S8).unwrap(),
+            HeapId::Managed {
+                offset: 0x210,
+                length: 0x25
+            }
+        );
         assert!(h.decode_id(&[0x00, 1, 0, 0, 0, 0, 0], S8).is_err()); // length 0
         assert!(h.decode_id(&[0x40, 0, 0, 0, 0, 1, 0], S8).is_err()); // version 1
         assert!(h.decode_id(&[0x30, 0, 0, 0, 0, 1, 0], S8).is_err()); // type 3
         assert!(h.decode_id(&[0x00, 1, 0], S8).is_err()); // truncated
-        // Tiny, normal form: low nibble = length − 1.
-        assert_eq!(h.decode_id(&[0x22, b'a', b'b', b'c', 0, 0, 0], S8).unwrap(), HeapId::Tiny(b"abc"));
+                                                          // Tiny, normal form: low nibble = length − 1.
+        assert_eq!(
+            h.decode_id(&[0x22, b'a', b'b', b'c', 0, 0, 0], S8).unwrap(),
+            HeapId::Tiny(b"abc")
+        );
         assert!(h.decode_id(&[0x2f, 1, 2], S8).is_err());
         // Huge with a 7-byte ID (< 1 + O + L): indirect, the key is the 6 remaining bytes.
-        assert_eq!(h.decode_id(&[0x10, 5, 1, 0, 0, 0, 0], S8).unwrap(), HeapId::HugeIndirect { key: 0x105 });
+        assert_eq!(
+            h.decode_id(&[0x10, 5, 1, 0, 0, 0, 0], S8).unwrap(),
+            HeapId::HugeIndirect { key: 0x105 }
+        );
 
         // 20-byte IDs: tiny objects use the extended (12-bit) length; huge objects are direct.
         let mut p = link_heap();
@@ -1031,7 +1183,11 @@ mod tests {
         id.extend_from_slice(&160_000u64.to_le_bytes());
         assert_eq!(
             h.decode_id(&id, S8).unwrap(),
-            HeapId::HugeDirect { address: 0x4000, length: 160_000, filter: None }
+            HeapId::HugeDirect {
+                address: 0x4000,
+                length: 160_000,
+                filter: None
+            }
         );
         // Filtered heap with 29-byte IDs: direct huge IDs also carry mask and de-filtered size.
         p.id_len = 29;
@@ -1044,13 +1200,19 @@ mod tests {
             HeapId::HugeDirect {
                 address: 0x4000,
                 length: 160_000,
-                filter: Some(HugeFilter { filter_mask: 1, size: 200_000 })
+                filter: Some(HugeFilter {
+                    filter_mask: 1,
+                    size: 200_000
+                })
             }
         );
         // Same ID length, but a filtered heap needs 1 + 8 + 8 + 4 + 8 bytes for direct IDs.
         p.id_len = 20;
         let h = parse_header(&p, 0);
-        assert_eq!(h.decode_id(&[0x10, 3, 0, 0, 0, 0, 0, 0, 0], S8).unwrap(), HeapId::HugeIndirect { key: 3 });
+        assert_eq!(
+            h.decode_id(&[0x10, 3, 0, 0, 0, 0, 0, 0, 0], S8).unwrap(),
+            HeapId::HugeIndirect { key: 3 }
+        );
     }
 
     /// A small synthetic heap: width 2, start 64, max direct 128, 16-bit heap.
@@ -1072,11 +1234,21 @@ mod tests {
         };
         let heap = 100u64;
         let mut file = vec![0u8; 4000];
-        let put = |file: &mut Vec<u8>, at: usize, bytes: &[u8]| file[at..at + bytes.len()].copy_from_slice(bytes);
+        let put = |file: &mut Vec<u8>, at: usize, bytes: &[u8]| {
+            file[at..at + bytes.len()].copy_from_slice(bytes)
+        };
         put(&mut file, heap as usize, &encode_header(&p));
         const U: u64 = u64::MAX;
-        put(&mut file, 1000, &encode_indirect(heap, 2, 0, &[1200, U, 1300, 1400, 1500, U, 2000, U]));
-        put(&mut file, 2000, &encode_indirect(heap, 2, 512, &[2200, 2300, U, 2400]));
+        put(
+            &mut file,
+            1000,
+            &encode_indirect(heap, 2, 0, &[1200, U, 1300, 1400, 1500, U, 2000, U]),
+        );
+        put(
+            &mut file,
+            2000,
+            &encode_indirect(heap, 2, 512, &[2200, 2300, U, 2400]),
+        );
         // Direct block prefix: 4 + 1 + 8 + 2 + 4 = 19 bytes.
         let blocks: [(usize, u64, usize, &[u8]); 7] = [
             (1200, 0, 64, b"zero"),
@@ -1088,14 +1260,23 @@ mod tests {
             (2400, 704, 64, b"child row one col one"),
         ];
         for (at, off, size, obj) in blocks {
-            put(&mut file, at, &encode_direct(heap, 2, off, size, &[(20, obj)]));
+            put(
+                &mut file,
+                at,
+                &encode_direct(heap, 2, off, size, &[(20, obj)]),
+            );
         }
         let h = FractalHeapHeader::parse(&file[heap as usize..], heap, S8).unwrap();
         (file, h)
     }
 
     /// Collect all allocated direct blocks, depth first, the way a walker would.
-    fn collect(file: &[u8], h: &FractalHeapHeader, iblock: &IndirectBlockRef, out: &mut Vec<DirectBlockRef>) {
+    fn collect(
+        file: &[u8],
+        h: &FractalHeapHeader,
+        iblock: &IndirectBlockRef,
+        out: &mut Vec<DirectBlockRef>,
+    ) {
         let at = iblock.address as usize;
         let ib = IndirectBlock::parse(&file[at..], iblock.address, S8, h, iblock).unwrap();
         out.extend(ib.allocated_direct().copied());
@@ -1105,10 +1286,16 @@ mod tests {
     }
 
     fn read_object(file: &[u8], h: &FractalHeapHeader, id: &[u8]) -> Vec<u8> {
-        let HeapId::Managed { offset, length } = h.decode_id(id, S8).unwrap() else { panic!("not managed") };
-        let Some(RootBlock::Indirect(mut iref)) = h.root() else { panic!("no root") };
+        let HeapId::Managed { offset, length } = h.decode_id(id, S8).unwrap() else {
+            panic!("not managed")
+        };
+        let Some(RootBlock::Indirect(mut iref)) = h.root() else {
+            panic!("no root")
+        };
         loop {
-            let ib = IndirectBlock::parse(&file[iref.address as usize..], iref.address, S8, h, &iref).unwrap();
+            let ib =
+                IndirectBlock::parse(&file[iref.address as usize..], iref.address, S8, h, &iref)
+                    .unwrap();
             match ib.child_for(&h.table, offset).unwrap() {
                 HeapChild::Indirect(next) => iref = next,
                 HeapChild::Direct(d) => {
@@ -1124,19 +1311,36 @@ mod tests {
     fn synthetic_heap_blocks_and_objects() {
         let (file, h) = synthetic_file();
         assert_eq!(h.table.max_direct_rows, 3);
-        let Some(RootBlock::Indirect(root)) = h.root() else { panic!("root is indirect") };
+        let Some(RootBlock::Indirect(root)) = h.root() else {
+            panic!("root is indirect")
+        };
         assert_eq!(h.indirect_block_size(S8, 4), 4 + 1 + 8 + 2 + 8 * 8 + 4);
         let mut blocks = Vec::new();
         collect(&file, &h, &root, &mut blocks);
-        let found: Vec<_> = blocks.iter().map(|b| (b.address, b.heap_offset, b.size)).collect();
+        let found: Vec<_> = blocks
+            .iter()
+            .map(|b| (b.address, b.heap_offset, b.size))
+            .collect();
         assert_eq!(
             found,
-            [(1200, 0, 64), (1300, 128, 64), (1400, 192, 64), (1500, 256, 128), (2200, 512, 64), (2300, 576, 64), (2400, 704, 64)]
+            [
+                (1200, 0, 64),
+                (1300, 128, 64),
+                (1400, 192, 64),
+                (1500, 256, 128),
+                (2200, 512, 64),
+                (2300, 576, 64),
+                (2400, 704, 64)
+            ]
         );
         let root_block = IndirectBlock::parse(&file[1000..], 1000, S8, &h, &root).unwrap();
         assert_eq!(
             root_block.allocated_indirect().copied().collect::<Vec<_>>(),
-            [IndirectBlockRef { address: 2000, heap_offset: 512, nrows: 2 }]
+            [IndirectBlockRef {
+                address: 2000,
+                heap_offset: 512,
+                nrows: 2
+            }]
         );
         // Unallocated entries: direct entry 1 (heap 64..128) and the second child (768..1024).
         assert_eq!(root_block.child_for(&h.table, 100), None);
@@ -1145,15 +1349,26 @@ mod tests {
         // Managed IDs: type byte, 2-byte offset, 1-byte length (min(128 → 1 byte, 100 → 1 byte)).
         let id = |off: u16, len: u8| [0x00, off as u8, (off >> 8) as u8, len, 0, 0];
         assert_eq!(read_object(&file, &h, &id(20, 4)), b"zero");
-        assert_eq!(read_object(&file, &h, &id(192 + 20, 15)), b"row one col one");
+        assert_eq!(
+            read_object(&file, &h, &id(192 + 20, 15)),
+            b"row one col one"
+        );
         assert_eq!(read_object(&file, &h, &id(256 + 20, 7)), b"row two");
-        assert_eq!(read_object(&file, &h, &id(704 + 20, 21)), b"child row one col one");
+        assert_eq!(
+            read_object(&file, &h, &id(704 + 20, 21)),
+            b"child row one col one"
+        );
     }
 
     #[test]
     fn block_integrity_checks() {
         let (mut file, h) = synthetic_file();
-        let d = DirectBlockRef { address: 1300, heap_offset: 128, size: 64, filtered: None };
+        let d = DirectBlockRef {
+            address: 1300,
+            heap_offset: 128,
+            size: 64,
+            filtered: None,
+        };
         let db = DirectBlock::parse(&file[1300..], 1300, S8, &h, &d).unwrap();
         assert_eq!(db.prefix_size, 19);
         // Objects may not overlap the prefix or run past the block.
@@ -1161,18 +1376,37 @@ mod tests {
         assert!(db.object(&file[1300..], 128 + 60, 8).is_err());
         assert!(db.object(&file[1300..], 100, 8).is_err());
         // Wrong expected offset, short buffer, corrupt data.
-        let wrong = DirectBlockRef { heap_offset: 192, ..d };
-        assert!(matches!(DirectBlock::parse(&file[1300..], 1300, S8, &h, &wrong), Err(FormatError::Invalid { .. })));
+        let wrong = DirectBlockRef {
+            heap_offset: 192,
+            ..d
+        };
+        assert!(matches!(
+            DirectBlock::parse(&file[1300..], 1300, S8, &h, &wrong),
+            Err(FormatError::Invalid { .. })
+        ));
         assert!(matches!(
             DirectBlock::parse(&file[1300..1340], 1300, S8, &h, &d),
             Err(FormatError::Incomplete { needed: 64, .. })
         ));
         file[1300 + 30] ^= 1;
-        assert!(matches!(DirectBlock::parse(&file[1300..], 1300, S8, &h, &d), Err(FormatError::Checksum { .. })));
+        assert!(matches!(
+            DirectBlock::parse(&file[1300..], 1300, S8, &h, &d),
+            Err(FormatError::Checksum { .. })
+        ));
         // An indirect block of another heap is rejected.
-        let other = FractalHeapHeader { address: 7, ..h.clone() };
-        let root = IndirectBlockRef { address: 1000, heap_offset: 0, nrows: 4 };
-        assert!(matches!(IndirectBlock::parse(&file[1000..], 1000, S8, &other, &root), Err(FormatError::Invalid { .. })));
+        let other = FractalHeapHeader {
+            address: 7,
+            ..h.clone()
+        };
+        let root = IndirectBlockRef {
+            address: 1000,
+            heap_offset: 0,
+            nrows: 4,
+        };
+        assert!(matches!(
+            IndirectBlock::parse(&file[1000..], 1000, S8, &other, &root),
+            Err(FormatError::Invalid { .. })
+        ));
         let too_many = IndirectBlockRef { nrows: 40, ..root };
         assert!(IndirectBlock::parse(&file[1000..], 1000, S8, &h, &too_many).is_err());
     }

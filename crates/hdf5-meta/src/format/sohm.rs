@@ -82,14 +82,12 @@ pub enum SohmRecord {
 }
 
 /// The flag bit (in [`SohmIndex::message_types`]) for an object header message type, for the
-/// five shareable types.
+/// five shareable types. The library stores `1 << message type` (H5O_SHMESG_*_FLAG), e.g.
+/// 0x182a for "all types" in `fixtures/h5/sohm_list.h5`; the spec's table of bits 0–4 does not
+/// match files.
 pub fn message_type_flag(message_type: u16) -> Option<u16> {
     match message_type {
-        0x01 => Some(1 << 0), // dataspace
-        0x03 => Some(1 << 1), // datatype
-        0x05 => Some(1 << 2), // fill value
-        0x0B => Some(1 << 3), // filter pipeline
-        0x0C => Some(1 << 4), // attribute
+        0x01 | 0x03 | 0x05 | 0x0B | 0x0C => Some(1 << message_type),
         _ => None,
     }
 }
@@ -163,15 +161,25 @@ impl SohmRecord {
                 let reference_count = c.u32()?;
                 let id = c.bytes(8)?;
                 let heap_id = <[u8; 8]>::try_from(id).map_err(|_| c.invalid("heap ID"))?;
-                SohmRecord::InHeap { hash, reference_count, heap_id }
+                SohmRecord::InHeap {
+                    hash,
+                    reference_count,
+                    heap_id,
+                }
             }
             1 => {
                 c.skip(1)?;
                 let message_type = c.u8()?;
                 let creation_index = c.u16()?;
-                let object_header_address =
-                    c.offset()?.ok_or_else(|| c.invalid("undefined object header address"))?;
-                SohmRecord::InObjectHeader { hash, message_type, creation_index, object_header_address }
+                let object_header_address = c
+                    .offset()?
+                    .ok_or_else(|| c.invalid("undefined object header address"))?;
+                SohmRecord::InObjectHeader {
+                    hash,
+                    message_type,
+                    creation_index,
+                    object_header_address,
+                }
             }
             l => return Err(c.invalid(format!("shared message location {l}"))),
         };
@@ -203,7 +211,9 @@ impl SharedMessageList {
         let mut c = Cursor::new(buf, address, sizes, LIST);
         c.require(Self::encoded_size(sizes, count))?;
         c.signature(b"SMLI")?;
-        let records = (0..count).map(|_| SohmRecord::decode(&mut c)).collect::<Result<Vec<_>>>()?;
+        let records = (0..count)
+            .map(|_| SohmRecord::decode(&mut c))
+            .collect::<Result<Vec<_>>>()?;
         verify(LIST, address, buf, c.pos())?;
         Ok(Self { address, records })
     }
@@ -216,7 +226,10 @@ mod tests {
     use crate::error::FormatError;
     use crate::format::checksum::lookup3;
 
-    const S8: Sizes = Sizes { offset: 8, length: 8 };
+    const S8: Sizes = Sizes {
+        offset: 8,
+        length: 8,
+    };
 
     fn seal(mut v: Vec<u8>) -> Vec<u8> {
         let sum = lookup3(&v, 0);
@@ -227,12 +240,12 @@ mod tests {
     #[test]
     fn table_with_two_indexes() {
         let mut v = b"SMTB".to_vec();
-        // Index 0: list, dataspace + datatype, min 8, cutoffs 50/40, 3 messages.
-        v.extend_from_slice(&[0, 0, 0x03, 0x00, 8, 0, 0, 0, 50, 0, 40, 0, 3, 0]);
+        // Index 0: list, dataspace + datatype (1<<1 | 1<<3), min 8, cutoffs 50/40, 3 messages.
+        v.extend_from_slice(&[0, 0, 0x0a, 0x00, 8, 0, 0, 0, 50, 0, 40, 0, 3, 0]);
         v.extend_from_slice(&600u64.to_le_bytes());
         v.extend_from_slice(&700u64.to_le_bytes());
-        // Index 1: B-tree, attributes, no heap yet.
-        v.extend_from_slice(&[0, 1, 0x10, 0x00, 16, 0, 0, 0, 2, 0, 1, 0, 0, 0]);
+        // Index 1: B-tree, attributes (1<<12), no heap yet.
+        v.extend_from_slice(&[0, 1, 0x00, 0x10, 16, 0, 0, 0, 2, 0, 1, 0, 0, 0]);
         v.extend_from_slice(&800u64.to_le_bytes());
         v.extend_from_slice(&u64::MAX.to_le_bytes());
         let b = seal(v);
@@ -255,7 +268,10 @@ mod tests {
     #[test]
     fn list_records_and_padding() {
         // O = 4: object-header records are 1 + 4 + 1 + 1 + 2 + 4 = 13 bytes, padded to 17.
-        let s4 = Sizes { offset: 4, length: 4 };
+        let s4 = Sizes {
+            offset: 4,
+            length: 4,
+        };
         assert_eq!(SohmRecord::encoded_size(s4), 17);
         let mut v = b"SMLI".to_vec();
         v.push(0);
@@ -273,7 +289,11 @@ mod tests {
         assert_eq!(
             l.records,
             vec![
-                SohmRecord::InHeap { hash: 0xdead_beef, reference_count: 5, heap_id: [0, 0x2a, 0, 0, 0, 0, 0x24, 0] },
+                SohmRecord::InHeap {
+                    hash: 0xdead_beef,
+                    reference_count: 5,
+                    heap_id: [0, 0x2a, 0, 0, 0, 0, 0x24, 0]
+                },
                 SohmRecord::InObjectHeader {
                     hash: 7,
                     message_type: 0x0c,

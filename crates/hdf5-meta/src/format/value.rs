@@ -5,7 +5,7 @@
 use crate::error::{FormatError, Result};
 use crate::format::cursor::read_le;
 use crate::format::messages::datatype::{
-    ByteOrder, CharSet, Datatype, EnumType, FloatType, MantissaNorm, ReferenceKind, StringPadding,
+    ByteOrder, Datatype, FloatType, MantissaNorm, ReferenceKind, StringPadding,
 };
 
 const STRUCTURE: &str = "datatype value";
@@ -227,7 +227,7 @@ fn decode_float(t: &FloatType, bytes: &[u8]) -> Result<f64> {
 }
 
 /// Strip string padding per the HDF5 rules and decode as UTF-8 when possible.
-pub fn decode_string(bytes: &[u8], padding: StringPadding, _charset: CharSet) -> Value {
+pub fn decode_string(bytes: &[u8], padding: StringPadding) -> Value {
     let trimmed = match padding {
         StringPadding::NullTerminate => {
             let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
@@ -246,16 +246,6 @@ pub fn decode_string(bytes: &[u8], padding: StringPadding, _charset: CharSet) ->
         Ok(s) => Value::String(s.to_owned()),
         Err(_) => Value::Bytes(trimmed.to_vec()),
     }
-}
-
-/// h5py's boolean convention: enum over a 1-byte integer with exactly FALSE=0 and TRUE=1.
-fn is_h5py_bool(t: &EnumType) -> bool {
-    matches!(t.base.as_ref(), Datatype::FixedPoint(b) if b.size == 1)
-        && t.members.len() == 2
-        && t.members
-            .iter()
-            .any(|m| m.name == "FALSE" && m.value == [0])
-        && t.members.iter().any(|m| m.name == "TRUE" && m.value == [1])
 }
 
 fn heap_id(bytes: &[u8]) -> Result<HeapId> {
@@ -282,7 +272,8 @@ fn decode_array(base: &Datatype, dims: &[u32], bytes: &[u8], depth: usize) -> Re
         .iter()
         .try_fold(base.size(), |acc, &d| acc.checked_mul(u64::from(d)))
         .and_then(|s| usize::try_from(s).ok())
-        .ok_or_else(|| err("array stride overflows"))?;
+        .filter(|&s| s > 0)
+        .ok_or_else(|| err("array stride overflows or is zero"))?;
     let n = usize::try_from(first).map_err(|_| err("array dimension too large"))?;
     if n.checked_mul(stride).is_none_or(|t| t > bytes.len()) {
         return Err(err("array element larger than the bytes given"));
@@ -308,7 +299,7 @@ fn decode_at(dt: &Datatype, bytes: &[u8], depth: usize) -> Result<Value> {
         Datatype::Bitfield(t) => decode_integer(bytes, t.order, t.bit_offset, t.precision, false),
         Datatype::Time(t) => decode_integer(bytes, t.order, 0, t.precision, true),
         Datatype::FloatingPoint(t) => decode_float(t, bytes).map(Value::Float),
-        Datatype::String(t) => Ok(decode_string(bytes, t.padding, t.charset)),
+        Datatype::String(t) => Ok(decode_string(bytes, t.padding)),
         Datatype::Opaque(_) => Ok(Value::Opaque(bytes.to_vec())),
         Datatype::Compound(t) => {
             let mut out = Vec::with_capacity(t.members.len());
@@ -336,7 +327,7 @@ fn decode_at(dt: &Datatype, bytes: &[u8], depth: usize) -> Result<Value> {
         },
         Datatype::Enum(t) => {
             let value = decode_at(&t.base, bytes, depth + 1)?;
-            if is_h5py_bool(t) {
+            if t.is_h5py_bool() {
                 match value {
                     Value::Int(0) | Value::UInt(0) => return Ok(Value::Bool(false)),
                     Value::Int(1) | Value::UInt(1) => return Ok(Value::Bool(true)),

@@ -17,11 +17,21 @@ use crate::format::messages::datatype::{self, Datatype, VarLenKind};
 use crate::format::messages::link_info;
 use crate::format::messages::shared::{self, SharedRef};
 use crate::format::messages::kinds;
-use crate::format::value::{self, HeapId, Value};
+use crate::format::value::{self, HeapId, RefValue, Value};
 use crate::model::{Attribute, Hdf5File};
 
 /// Guess for a global heap collection's size (the library's minimum collection is 4 KiB).
 const COLLECTION_GUESS: u64 = 4096;
+
+/// The bytes (and address) of the first message of `kind` in `h`, following a shared-message
+/// reference (committed object or SOHM heap) when the message is shared.
+pub async fn message_bytes(ctx: &Context, h: &Header, kind: u16, headers: &HashMap<u64, Header>) -> Result<Option<(Vec<u8>, u64)>> {
+    let Some(m) = h.first(kind) else { return Ok(None) };
+    if m.is_shared() {
+        return shared_message_bytes(ctx, &m.data, m.address, kind, headers).await.map(Some);
+    }
+    Ok(Some((m.data.clone(), m.address)))
+}
 
 /// The datatype message of a header, resolving a shared (committed or SOHM) datatype.
 pub async fn message_datatype(ctx: &Context, h: &Header, headers: &HashMap<u64, Header>) -> Result<Option<Datatype>> {
@@ -130,7 +140,14 @@ pub async fn load_collection(ctx: &Context, a: u64) -> Result<(GlobalHeapCollect
 /// Attribute messages of one header (compact, then dense), decoded without vlen resolution.
 async fn object_attributes(ctx: &Context, h: &Header, headers: &HashMap<u64, Header>) -> Result<Vec<Attribute>> {
     let sizes = ctx.sizes;
-    let mut raw: Vec<(Vec<u8>, u64)> = h.of_kind(kinds::ATTRIBUTE).map(|m| (m.data.clone(), m.address)).collect();
+    let mut raw: Vec<(Vec<u8>, u64)> = Vec::new();
+    for m in h.of_kind(kinds::ATTRIBUTE) {
+        raw.push(if m.is_shared() {
+            shared_message_bytes(ctx, &m.data, m.address, kinds::ATTRIBUTE, headers).await?
+        } else {
+            (m.data.clone(), m.address)
+        });
+    }
     if let Some(m) = h.first(kinds::ATTRIBUTE_INFO) {
         let info = link_info::parse_attribute_info(&m.data, m.address, sizes).map_err(|e| ctx.format_error(e))?;
         if let (Some(heap), Some(index)) = (info.heap, info.name_index) {
@@ -148,7 +165,11 @@ async fn object_attributes(ctx: &Context, h: &Header, headers: &HashMap<u64, Hea
             MaybeShared::Inline(s) => s,
             MaybeShared::Shared(s) => resolve_shared_dataspace(ctx, &s, address, headers).await?,
         };
-        let (shape, value) = decode(ctx, &dt, &space, &a.data, address)?;
+        let data = match attribute::expected_data_len(&dt, &space) {
+            Some(n) => a.data.get(..usize::try_from(n).unwrap_or(usize::MAX)).unwrap_or(&a.data),
+            None => &a.data,
+        };
+        let (shape, value) = decode(ctx, &dt, &space, data, address)?;
         out.push(Attribute { name: a.name, datatype: dt, shape, value });
     }
     Ok(out)
@@ -172,6 +193,7 @@ fn decode(ctx: &Context, dt: &Datatype, space: &Dataspace, data: &[u8], address:
 fn collect_heap_ids(v: &Value, out: &mut Vec<u64>) {
     match v {
         Value::VarLen { heap_id: HeapId { collection: Some(c), .. }, length } if *length > 0 => out.push(*c),
+        Value::Reference(RefValue::Region(HeapId { collection: Some(c), .. })) => out.push(*c),
         Value::Array(items) => items.iter().for_each(|i| collect_heap_ids(i, out)),
         Value::Compound(fields) => fields.iter().for_each(|(_, i)| collect_heap_ids(i, out)),
         _ => {}
@@ -193,9 +215,9 @@ pub fn resolve_vlen(dt: &Datatype, v: Value, heaps: &Heaps, ctx: &Context) -> st
                 _ => &[],
             };
             match t.kind {
-                VarLenKind::String { padding, charset } => {
+                VarLenKind::String { padding, .. } => {
                     let n = (length as usize).min(bytes.len());
-                    Ok(value::decode_string(bytes.get(..n).unwrap_or_default(), padding, charset))
+                    Ok(value::decode_string(bytes.get(..n).unwrap_or_default(), padding))
                 }
                 VarLenKind::Sequence => {
                     let items = value::decode_values(&t.base, bytes, u64::from(length)).map_err(|e| e.to_string())?;
@@ -217,6 +239,15 @@ pub fn resolve_vlen(dt: &Datatype, v: Value, heaps: &Heaps, ctx: &Context) -> st
         (_, Value::Array(items)) => Ok(Value::Array(
             items.into_iter().map(|i| resolve_vlen(dt, i, heaps, ctx)).collect::<std::result::Result<_, _>>()?,
         )),
+        // A region reference's heap object starts with the referenced object's address; the
+        // selection that follows is not kept.
+        (_, Value::Reference(RefValue::Region(HeapId { collection: Some(c), index }))) => {
+            let (coll, raw) = heaps.get(&c).ok_or_else(|| format!("global heap collection {c} not loaded"))?;
+            let bytes = coll.object_data(raw, index).ok_or_else(|| format!("region reference object {index} missing from collection {c}"))?;
+            let width = usize::from(ctx.sizes.offset);
+            let addr = bytes.get(..width).and_then(crate::format::cursor::read_le);
+            Ok(Value::Reference(RefValue::Object(addr)))
+        }
         (_, v) => Ok(v),
     }
 }

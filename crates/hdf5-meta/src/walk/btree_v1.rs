@@ -23,20 +23,22 @@ pub async fn leaves(ctx: &Context, root: u64, kind: BTreeKind, k: u16) -> Result
         }
         ctx.prefetch(level.iter().map(|&a| (a, guess))).await?;
         let mut next = Vec::new();
+        let mut this_level = None;
         for a in level {
             let node = ctx.parse_at(a, guess, |b| btree_v1::parse_node(b, a, sizes, kind)).await?;
-            if let Some(l) = expected_level {
-                if node.level != l {
-                    return Err(ctx.limit(format!("v1 B-tree at {root}: node {a} has level {} where {l} was expected", node.level)));
-                }
+            // Every node of one batch sits at the same level, one below the previous batch.
+            let want = expected_level.or(this_level).unwrap_or(node.level);
+            if node.level != want {
+                return Err(ctx.limit(format!("v1 B-tree at {root}: node {a} has level {} where {want} was expected", node.level)));
             }
+            this_level = Some(node.level);
             if node.level == 0 {
                 out.push(node);
             } else {
-                expected_level = Some(node.level - 1);
                 next.extend(node.children.iter().copied());
             }
         }
+        expected_level = this_level.and_then(|l| l.checked_sub(1));
         level = next;
     }
     Ok(out)

@@ -21,6 +21,8 @@ pub struct Context {
     pub base: u64,
     /// Size of Offsets / Lengths.
     pub sizes: Sizes,
+    /// Shared message table (address, number of indexes), from the superblock extension.
+    pub sohm_table: Option<(u64, u8)>,
 }
 
 impl Context {

@@ -1,34 +1,53 @@
-//! The superblock extension (v2/v3 superblocks): page size of paged files and B-tree K values.
+//! The superblock extension (v2/v3 superblocks, or v0/v1 with an extension address): page size
+//! of paged files, B-tree K values and the shared message table.
 
 use super::context::Context;
+use super::dense;
 use super::error::Result;
 use super::header;
 use crate::format::messages::file_space::{self, BTREE_K};
 use crate::format::messages::kinds;
-use crate::format::superblock::Superblock;
+use crate::format::superblock::{self, Superblock};
 
 /// Default K of chunk B-trees when nothing overrides it.
 const DEFAULT_CHUNK_K: u16 = 32;
 
-/// The file-space page size, when the file uses the paged strategy.
-pub async fn page_size(ctx: &Context, sb: &Superblock) -> Result<Option<u64>> {
-    let Some(addr) = sb.extension_address else { return Ok(None) };
-    let h = header::load(ctx, addr).await?;
-    match h.first(kinds::FILE_SPACE_INFO) {
-        Some(m) => Ok(file_space::parse_file_space_info(&m.data, m.address, ctx.sizes).map_err(|e| ctx.format_error(e))?.page_size),
-        None => Ok(None),
-    }
+/// What the walk needs from the superblock extension.
+#[derive(Debug, Clone, Copy)]
+pub struct Extension {
+    /// File-space page size, for the paged strategy.
+    pub page_size: Option<u64>,
+    /// K of chunk v1 B-trees.
+    pub chunk_btree_k: u16,
+    /// Shared message table (address, number of indexes).
+    pub sohm_table: Option<(u64, u8)>,
 }
 
-/// K of chunk v1 B-trees: superblock v1 field, extension message, or the default 32.
-pub async fn chunk_btree_k(ctx: &Context, sb: &Superblock) -> Result<u16> {
-    if sb.version == 1 && sb.indexed_storage_k > 0 {
-        return Ok(sb.indexed_storage_k);
-    }
-    let Some(addr) = sb.extension_address else { return Ok(DEFAULT_CHUNK_K) };
+/// Read the extension, if any.
+pub async fn read(ctx: &Context, sb: &Superblock) -> Result<Extension> {
+    let mut ext = Extension {
+        page_size: None,
+        chunk_btree_k: if sb.version == 1 && sb.indexed_storage_k > 0 { sb.indexed_storage_k } else { DEFAULT_CHUNK_K },
+        sohm_table: None,
+    };
+    let Some(addr) = sb.extension_address else { return Ok(ext) };
     let h = header::load(ctx, addr).await?;
-    match h.first(BTREE_K) {
-        Some(m) => Ok(file_space::parse_btree_k(&m.data, m.address, ctx.sizes).map_err(|e| ctx.format_error(e))?.indexed_storage.max(1)),
-        None => Ok(DEFAULT_CHUNK_K),
+    let fe = |e| ctx.format_error(e);
+    if let Some(m) = h.first(kinds::FILE_SPACE_INFO) {
+        ext.page_size = file_space::parse_file_space_info(&m.data, m.address, ctx.sizes).map_err(fe)?.page_size;
     }
+    if let Some(m) = h.first(BTREE_K) {
+        ext.chunk_btree_k = file_space::parse_btree_k(&m.data, m.address, ctx.sizes).map_err(fe)?.indexed_storage.max(1);
+    }
+    if let Some(m) = h.first(kinds::DRIVER_INFO) {
+        // Driver info message: version, 8-character driver id, ... (same ids as the v0/v1 block).
+        let id = m.data.get(1..9).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+        if id == superblock::FAMILY_DRIVER_ID || id == superblock::MULTI_DRIVER_ID {
+            return Err(super::walker::multi_file_error(ctx, &id));
+        }
+    }
+    if let Some(m) = h.first(kinds::SHARED_MESSAGE_TABLE) {
+        ext.sohm_table = Some(dense::parse_sohm_table_message(ctx, &m.data, m.address)?);
+    }
+    Ok(ext)
 }

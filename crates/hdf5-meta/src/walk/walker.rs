@@ -2,7 +2,7 @@
 //! one batch) → datasets' chunk indexes (concurrently) → attributes with variable-length
 //! values resolved. Produces a [`Hdf5File`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::future::try_join_all;
@@ -17,7 +17,7 @@ use super::groups::{self, GroupKs};
 use super::header::{self, Header};
 use super::source::RangeReader;
 use crate::format::messages::layout::{self, Storage as LayoutStorage};
-use crate::format::messages::link::LinkTarget;
+use crate::format::messages::link::{Link, LinkTarget};
 use crate::format::messages::{dataspace, datatype, fill_value, filter_pipeline, kinds};
 use crate::format::superblock::{self, Superblock};
 use crate::model::{ByteRange, Dataset, Hdf5File, LinkInfo, Object, ObjectKind, Storage};
@@ -46,9 +46,11 @@ pub async fn walk(reader: Arc<dyn RangeReader>, opts: WalkOptions) -> Result<Hdf
     let head = cache.read_head().await.map_err(|e| WalkError::io(&location, e))?;
     let at = superblock::find_signature(&head).ok_or_else(|| WalkError::NotHdf5 { file: location.clone() })?;
     let sb = superblock::parse(head.get(at as usize..).unwrap_or_default(), at).map_err(|e| WalkError::format(&location, e))?;
-    let ctx = Context { cache, base: sb.base_address, sizes: sb.sizes };
+    let mut ctx = Context { cache, base: sb.base_address, sizes: sb.sizes, sohm_table: None };
     refuse_multi_file_drivers(&ctx, &sb).await?;
-    let page_size = super::extension::page_size(&ctx, &sb).await?;
+    let ext = super::extension::read(&ctx, &sb).await?;
+    ctx.sohm_table = ext.sohm_table;
+    let page_size = ext.page_size;
     let ks = GroupKs { internal: sb.group_internal_k.max(1), leaf: sb.group_leaf_k.max(1) };
 
     let mut file = Hdf5File {
@@ -64,7 +66,7 @@ pub async fn walk(reader: Arc<dyn RangeReader>, opts: WalkOptions) -> Result<Hdf
         io: Default::default(),
     };
     let headers = traverse(&ctx, &sb, ks, opts, &mut file).await?;
-    let chunk_k = super::extension::chunk_btree_k(&ctx, &sb).await?;
+    let chunk_k = ext.chunk_btree_k;
     describe_datasets(&ctx, &headers, chunk_k, opts, &mut file).await?;
     attributes::attach(&ctx, &headers, &mut file).await?;
     file.io = ctx.cache.stats();
@@ -78,16 +80,22 @@ async fn refuse_multi_file_drivers(ctx: &Context, sb: &Superblock) -> Result<()>
         .parse_at(addr, superblock::DRIVER_INFO_HEADER_LEN as u64 + 64, |b| superblock::parse_driver_info(b, addr, sizes))
         .await?;
     if info.is_multi_file() {
-        return Err(ctx.limit(format!(
-            "file driver {:?} spreads the file over several member files; index each member's data \
-             through a single-file copy (e.g. h5repack) instead",
-            info.driver_id
-        )));
+        return Err(multi_file_error(ctx, &info.driver_id));
     }
     Ok(())
 }
 
-/// Visit every object breadth first; returns each object's header keyed by address.
+/// The error for files written with the family, multi or split drivers.
+pub fn multi_file_error(ctx: &Context, driver: &str) -> WalkError {
+    ctx.limit(format!(
+        "file driver {driver:?} spreads the file over several member files; index each member's data \
+         through a single-file copy (e.g. h5repack) instead"
+    ))
+}
+
+/// Visit every object: headers are fetched breadth first (one batch per depth), then paths
+/// are assigned depth first in name order, as h5py's `visititems` does, so an object reachable
+/// through several hard links is listed under the path h5py (and kerchunk) report first.
 async fn traverse(
     ctx: &Context,
     sb: &Superblock,
@@ -95,29 +103,21 @@ async fn traverse(
     opts: WalkOptions,
     file: &mut Hdf5File,
 ) -> Result<HashMap<u64, Header>> {
+    let root = sb.root_object_header_address;
     let mut headers: HashMap<u64, Header> = HashMap::new();
-    let mut path_of: HashMap<u64, String> = HashMap::new();
-    let mut level: Vec<(String, u64)> = vec![("/".to_string(), sb.root_object_header_address)];
+    let mut links_of: HashMap<u64, Vec<Link>> = HashMap::new();
+    let mut level: Vec<u64> = vec![root];
     while !level.is_empty() {
-        // New objects of this level, fetched together.
-        let mut fresh: Vec<(String, u64)> = Vec::new();
-        let mut queued: HashSet<u64> = HashSet::new();
-        for (path, addr) in level {
-            if let Some(first) = path_of.get(&addr) {
-                file.aliases.push((path, first.clone()));
-            } else if queued.insert(addr) {
-                fresh.push((path, addr));
-            } else if let Some((first, _)) = fresh.iter().find(|(_, a)| *a == addr) {
-                file.aliases.push((path, first.clone()));
-            }
-        }
-        if headers.len() + fresh.len() > opts.max_objects {
+        level.sort_unstable();
+        level.dedup();
+        level.retain(|a| !headers.contains_key(a));
+        if headers.len() + level.len() > opts.max_objects {
             return Err(ctx.limit(format!("more than {} objects", opts.max_objects)));
         }
-        ctx.prefetch(fresh.iter().map(|(_, a)| header::speculative_range(*a))).await?;
-        let loaded = try_join_all(fresh.iter().map(|(_, a)| header::load(ctx, *a))).await?;
+        ctx.prefetch(level.iter().map(|a| header::speculative_range(*a))).await?;
+        let loaded = try_join_all(level.iter().map(|a| header::load(ctx, *a))).await?;
         let links = try_join_all(loaded.iter().map(|h| async move {
-            if groups::is_group(h) || h.address == sb.root_object_header_address {
+            if groups::is_group(h) || h.address == root {
                 groups::links(ctx, h, ks).await.map(Some)
             } else {
                 Ok(None)
@@ -125,37 +125,54 @@ async fn traverse(
         }))
         .await?;
         let mut next = Vec::new();
-        for (((path, addr), h), links) in fresh.into_iter().zip(loaded).zip(links) {
-            path_of.insert(addr, path.clone());
-            let kind = match links {
-                Some(links) => {
-                    let members = links.iter().map(|l| l.name.clone()).collect();
-                    for l in links {
-                        let child = join(&path, &l.name);
-                        match l.target {
-                            LinkTarget::Hard(a) => next.push((child, a)),
-                            LinkTarget::Soft(p) => file.other_links.push((child, LinkInfo::Soft(p))),
-                            LinkTarget::External { file: f, path: p } => {
-                                file.other_links.push((child, LinkInfo::External { file: f, path: p }))
-                            }
-                            LinkTarget::Other(t) => file.warnings.push(format!("{child}: user-defined link type {t} ignored")),
-                        }
-                    }
-                    ObjectKind::Group { members }
-                }
-                None if h.first(kinds::LAYOUT).is_some() => ObjectKind::Group { members: Vec::new() }, // replaced by describe_datasets
-                None => match h.first(kinds::DATATYPE) {
-                    Some(m) => ObjectKind::Datatype(
-                        datatype::parse(&m.data, m.address, ctx.sizes).map_err(|e| ctx.format_error(e))?,
-                    ),
-                    None => ObjectKind::Group { members: Vec::new() },
-                },
-            };
-            file.objects.push(Object { path, address: addr, attributes: Vec::new(), kind });
-            headers.insert(addr, h);
+        for (h, links) in loaded.into_iter().zip(links) {
+            if let Some(links) = links {
+                next.extend(links.iter().filter_map(|l| match l.target {
+                    LinkTarget::Hard(a) => Some(a),
+                    _ => None,
+                }));
+                links_of.insert(h.address, links);
+            }
+            headers.insert(h.address, h);
         }
         level = next;
     }
+
+    // Depth-first naming.
+    let mut named: HashMap<u64, String> = HashMap::new();
+    let mut stack: Vec<(String, u64)> = vec![("/".to_string(), root)];
+    while let Some((path, addr)) = stack.pop() {
+        if let Some(first) = named.get(&addr) {
+            file.aliases.push((path, first.clone()));
+            continue;
+        }
+        named.insert(addr, path.clone());
+        let Some(h) = headers.get(&addr) else { continue };
+        let kind = match links_of.get(&addr) {
+            Some(links) => {
+                for l in links.iter().rev() {
+                    let child = join(&path, &l.name);
+                    match &l.target {
+                        LinkTarget::Hard(a) => stack.push((child, *a)),
+                        LinkTarget::Soft(p) => file.other_links.push((child, LinkInfo::Soft(p.clone()))),
+                        LinkTarget::External { file: f, path: p } => {
+                            file.other_links.push((child, LinkInfo::External { file: f.clone(), path: p.clone() }))
+                        }
+                        LinkTarget::Other(t) => file.warnings.push(format!("{child}: user-defined link type {t} ignored")),
+                    }
+                }
+                ObjectKind::Group { members: links.iter().map(|l| l.name.clone()).collect() }
+            }
+            // Datasets are described once every header is known (shared messages may point anywhere).
+            None if h.first(kinds::LAYOUT).is_some() => ObjectKind::Group { members: Vec::new() },
+            None => match h.first(kinds::DATATYPE) {
+                Some(m) => ObjectKind::Datatype(datatype::parse(&m.data, m.address, ctx.sizes).map_err(|e| ctx.format_error(e))?),
+                None => ObjectKind::Group { members: Vec::new() },
+            },
+        };
+        file.objects.push(Object { path, address: addr, attributes: Vec::new(), kind });
+    }
+    file.other_links.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(headers)
 }
 
@@ -202,16 +219,22 @@ async fn describe(ctx: &Context, h: &Header, chunk_k: u16, headers: &HashMap<u64
     let sizes = ctx.sizes;
     let fe = |e| ctx.format_error(e);
     let missing = |what: &str| ctx.limit(format!("dataset at {}: no {what} message", h.address));
-    let space_msg = h.first(kinds::DATASPACE).ok_or_else(|| missing("dataspace"))?;
-    let space = dataspace::parse(&space_msg.data, space_msg.address, sizes).map_err(fe)?;
+    let message = |kind| attributes::message_bytes(ctx, h, kind, headers);
+    let (space_data, space_addr) = message(kinds::DATASPACE).await?.ok_or_else(|| missing("dataspace"))?;
+    let space = dataspace::parse(&space_data, space_addr, sizes).map_err(fe)?;
     let datatype = attributes::message_datatype(ctx, h, headers).await?.ok_or_else(|| missing("datatype"))?;
-    let fill = match (h.first(kinds::FILL_VALUE), h.first(kinds::FILL_VALUE_OLD)) {
-        (Some(m), _) => fill_value::parse(&m.data, m.address, sizes).map_err(fe)?,
-        (None, Some(m)) => fill_value::parse_old(&m.data, m.address, sizes).map_err(fe)?,
-        (None, None) => fill_value::FillValue::default(),
+    let fill = match (message(kinds::FILL_VALUE).await?, message(kinds::FILL_VALUE_OLD).await?) {
+        (Some((d, a)), _) => fill_value::parse(&d, a, sizes).map_err(fe)?,
+        (None, Some((d, a))) => fill_value::parse_old(&d, a, sizes).map_err(fe)?,
+        (None, None) => fill_value::FillValue {
+            version: 0,
+            alloc_time: None,
+            fill_time: None,
+            state: fill_value::FillState::Default,
+        },
     };
-    let filters = match h.first(kinds::FILTER_PIPELINE) {
-        Some(m) => filter_pipeline::parse(&m.data, m.address, sizes).map_err(fe)?.filters,
+    let filters = match message(kinds::FILTER_PIPELINE).await? {
+        Some((d, a)) => filter_pipeline::parse(&d, a, sizes).map_err(fe)?.filters,
         None => Vec::new(),
     };
     let layout_msg = h.first(kinds::LAYOUT).ok_or_else(|| missing("layout"))?;
@@ -221,9 +244,12 @@ async fn describe(ctx: &Context, h: &Header, chunk_k: u16, headers: &HashMap<u64
         _ => Some(space.dims.clone()),
     };
     let max_shape = (!space.max_dims.is_empty()).then(|| space.max_dims.clone());
+    let element_count = shape.as_ref().map_or(Some(0), |s| s.iter().try_fold(1u64, |a, &d| a.checked_mul(d)));
+    let contiguous_size = element_count.and_then(|n| layout.contiguous_size(n, datatype.size()));
     let storage = match layout.storage {
         LayoutStorage::Compact { data } => Storage::Compact(data),
         LayoutStorage::Contiguous { address, size } => {
+            let size = contiguous_size.unwrap_or(size);
             if let Some(m) = h.first(kinds::EXTERNAL_FILES) {
                 Storage::External(super::external::slots(ctx, m).await?)
             } else {

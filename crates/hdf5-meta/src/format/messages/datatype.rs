@@ -283,6 +283,47 @@ pub enum VarLenKind {
     },
 }
 
+impl EnumType {
+    /// h5py's boolean convention: an enum over a 1-byte integer whose members are exactly
+    /// `FALSE` = 0 and `TRUE` = 1 (numpy `|b1`).
+    pub fn is_h5py_bool(&self) -> bool {
+        matches!(self.base.as_ref(), Datatype::FixedPoint(b) if b.size == 1)
+            && self.members.len() == 2
+            && self
+                .members
+                .iter()
+                .any(|m| m.name == "FALSE" && m.value == [0])
+            && self
+                .members
+                .iter()
+                .any(|m| m.name == "TRUE" && m.value == [1])
+    }
+}
+
+impl CompoundType {
+    /// h5py's complex convention: exactly two members `r` (offset 0) and `i` (offset half the
+    /// size) of the same IEEE binary32/64 type. Returns that float type.
+    pub fn h5py_complex_part(&self) -> Option<&FloatType> {
+        let [r, i] = self.members.as_slice() else {
+            return None;
+        };
+        match (&r.datatype, &i.datatype) {
+            (Datatype::FloatingPoint(a), Datatype::FloatingPoint(b))
+                if r.name == "r"
+                    && i.name == "i"
+                    && a == b
+                    && matches!(a.ieee_bits(), Some(32 | 64))
+                    && r.offset == 0
+                    && i.offset == a.size
+                    && self.size == a.size.saturating_mul(2) =>
+            {
+                Some(a)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Class 9: variable length. Each element on disk is a 4-byte length followed by a global heap
 /// ID (collection address + 4-byte index).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -409,10 +450,11 @@ impl Datatype {
     }
 
     /// The numpy array-interface type string (e.g. `<i4`, `>f8`, `|S10`, `|u1`, `<c16`,
-    /// `|V16`) for types that map one-to-one onto a numpy scalar type; `None` for compound,
-    /// array, variable-length, reference and time types, and for integers/floats with
-    /// padding bits or non-IEEE layouts (the caller must handle those explicitly).
-    /// Enumerations map to their base type.
+    /// `|V16`, `|b1`) for types that map one-to-one onto a numpy scalar type, following
+    /// h5py's conventions (enum FALSE/TRUE → `|b1`, compound {r, i} → complex); `None` for
+    /// other compound, array, variable-length, reference and time types, and for
+    /// integers/floats with padding bits or non-IEEE layouts (the caller must handle those
+    /// explicitly). Other enumerations map to their base type.
     pub fn numpy_typestr(&self) -> Option<String> {
         fn order_char(order: ByteOrder, size: u32) -> char {
             if size == 1 {
@@ -427,7 +469,8 @@ impl Datatype {
                 && matches!(size, 1 | 2 | 4 | 8)
         };
         match self {
-            Datatype::FixedPoint(t) if full_width(t.bit_offset, t.precision, t.size) => {
+            // Integers with fewer significant bits (n-bit data) still read as whole integers.
+            Datatype::FixedPoint(t) if t.bit_offset == 0 && matches!(t.size, 1 | 2 | 4 | 8) => {
                 let kind = if t.signed { 'i' } else { 'u' };
                 Some(format!("{}{}{}", order_char(t.order, t.size), kind, t.size))
             }
@@ -439,7 +482,11 @@ impl Datatype {
                 .map(|_| format!("{}f{}", t.order.numpy_char(), t.size)),
             Datatype::String(t) => Some(format!("|S{}", t.size)),
             Datatype::Opaque(t) => Some(format!("|V{}", t.size)),
+            Datatype::Enum(t) if t.is_h5py_bool() => Some("|b1".to_owned()),
             Datatype::Enum(t) => t.base.numpy_typestr(),
+            Datatype::Compound(t) => t
+                .h5py_complex_part()
+                .map(|f| format!("{}c{}", f.order.numpy_char(), t.size)),
             Datatype::Complex(t) => match t.base.as_ref() {
                 Datatype::FloatingPoint(f) if matches!(f.ieee_bits(), Some(32 | 64)) => {
                     Some(format!("{}c{}", f.order.numpy_char(), t.size))
@@ -1011,6 +1058,16 @@ mod tests {
         };
         assert_eq!(ct.members[0].offset, 292);
 
+        // h5py's complex convention {r: f8 at 0, i: f8 at 8} → `<c16`.
+        let mut v = header(3, 6, 2, 16);
+        v.extend_from_slice(b"r\0");
+        v.push(0);
+        v.extend_from_slice(&ieee(8, false));
+        v.extend_from_slice(b"i\0");
+        v.push(8);
+        v.extend_from_slice(&ieee(8, false));
+        assert_eq!(p(&v).unwrap().numpy_typestr().as_deref(), Some("<c16"));
+
         // A member past the end is invalid.
         let mut v = header(3, 6, 1, 4);
         v.extend_from_slice(b"z\0");
@@ -1060,7 +1117,7 @@ mod tests {
         let Datatype::Enum(et) = &dt else { panic!() };
         assert_eq!(et.members[1].name, "TRUE");
         assert_eq!(et.members[1].value, vec![1]);
-        assert_eq!(dt.numpy_typestr().as_deref(), Some("|i1"));
+        assert_eq!(dt.numpy_typestr().as_deref(), Some("|b1"));
         // v3: unpadded names, 2-byte values.
         let mut v = header(3, 8, 2, 2);
         v.extend_from_slice(&int(2, false, false));

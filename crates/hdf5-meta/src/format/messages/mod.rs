@@ -5,6 +5,7 @@ pub mod dataspace;
 pub mod datatype;
 pub mod external_files;
 pub mod fill_value;
+pub mod file_space;
 pub mod filter_pipeline;
 pub mod kinds;
 pub mod layout;

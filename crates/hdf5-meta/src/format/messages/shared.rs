@@ -28,7 +28,9 @@ pub fn parse(buf: &[u8], address: u64, sizes: Sizes) -> Result<SharedRef> {
     let version = c.u8()?;
     let kind = c.u8()?;
     let read_address = |c: &mut Cursor<'_>| -> Result<SharedRef> {
-        let a = c.offset()?.ok_or_else(|| c.invalid("undefined object header address"))?;
+        let a = c
+            .offset()?
+            .ok_or_else(|| c.invalid("undefined object header address"))?;
         Ok(SharedRef::Address(a))
     };
     match version {
@@ -57,7 +59,10 @@ mod tests {
     use super::*;
     use crate::error::FormatError;
 
-    const S8: Sizes = Sizes { offset: 8, length: 8 };
+    const S8: Sizes = Sizes {
+        offset: 8,
+        length: 8,
+    };
 
     #[test]
     fn version_1_skips_the_length_field() {
@@ -66,7 +71,10 @@ mod tests {
         b.extend_from_slice(&0x20u64.to_le_bytes());
         b.extend_from_slice(&0x3f8u64.to_le_bytes());
         assert_eq!(parse(&b, 0, S8).unwrap(), SharedRef::Address(0x3f8));
-        let s4 = Sizes { offset: 4, length: 4 };
+        let s4 = Sizes {
+            offset: 4,
+            length: 4,
+        };
         let b = [1, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9, 0x10, 0, 0, 0];
         assert_eq!(parse(&b, 0, s4).unwrap(), SharedRef::Address(0x10));
     }
@@ -78,16 +86,28 @@ mod tests {
         assert_eq!(parse(&b, 0, S8).unwrap(), SharedRef::Address(0x770));
         // v3 type 1: SOHM heap ID (from sohm_list.h5).
         let b = [3, 1, 0, 0x2a, 0, 0, 0, 0, 0x24, 0];
-        assert_eq!(parse(&b, 0, S8).unwrap(), SharedRef::SohmHeapId([0, 0x2a, 0, 0, 0, 0, 0x24, 0]));
+        assert_eq!(
+            parse(&b, 0, S8).unwrap(),
+            SharedRef::SohmHeapId([0, 0x2a, 0, 0, 0, 0, 0x24, 0])
+        );
         let b = [3, 2, 0x70, 0x07, 0, 0, 0, 0, 0, 0];
         assert_eq!(parse(&b, 0, S8).unwrap(), SharedRef::Address(0x770));
     }
 
     #[test]
     fn rejects_bad_input() {
-        assert!(matches!(parse(&[4, 2, 0, 0], 5, S8), Err(FormatError::UnsupportedVersion { version: 4, .. })));
-        assert!(matches!(parse(&[3, 0, 0, 0], 5, S8), Err(FormatError::Invalid { .. })));
-        assert!(matches!(parse(&[2, 2, 0, 0], 5, S8), Err(FormatError::Incomplete { needed: 10, .. })));
+        assert!(matches!(
+            parse(&[4, 2, 0, 0], 5, S8),
+            Err(FormatError::UnsupportedVersion { version: 4, .. })
+        ));
+        assert!(matches!(
+            parse(&[3, 0, 0, 0], 5, S8),
+            Err(FormatError::Invalid { .. })
+        ));
+        assert!(matches!(
+            parse(&[2, 2, 0, 0], 5, S8),
+            Err(FormatError::Incomplete { needed: 10, .. })
+        ));
         let undefined = [2, 2, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
         assert!(parse(&undefined, 5, S8).is_err());
         assert!(parse(&[], 5, S8).is_err());

@@ -1,0 +1,196 @@
+//! Dense storage: link and attribute messages kept in a fractal heap and indexed by a v2
+//! B-tree, and shared messages kept in the SOHM heap. A heap's direct blocks are found level by
+//! level through its indirect blocks and fetched in one batch; filtered blocks are inflated.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+
+use bytes::Bytes;
+
+use super::btree_v2;
+use super::context::Context;
+use super::error::Result;
+use crate::format::btree_v2::Record;
+use crate::format::cursor::Cursor;
+use crate::format::fractal_heap::{DirectBlock, DirectBlockRef, FractalHeapHeader, HeapId, IndirectBlock, RootBlock};
+use crate::format::sohm::{SharedMessageTable, SohmIndex};
+
+/// A fractal heap with all its direct blocks loaded.
+struct LoadedHeap {
+    header: FractalHeapHeader,
+    blocks: Vec<(DirectBlock, Bytes)>,
+    huge: HashMap<u64, (u64, u64)>,
+}
+
+impl LoadedHeap {
+    /// The bytes of the object `id`, with the file address they came from.
+    fn object(&self, ctx: &Context, id: &[u8]) -> Result<(Vec<u8>, u64)> {
+        let fe = |e| ctx.format_error(e);
+        match self.header.decode_id(id, ctx.sizes).map_err(fe)? {
+            HeapId::Managed { offset, length } => {
+                let (block, data) = self
+                    .blocks
+                    .iter()
+                    .find(|(b, _)| offset >= b.heap_offset && offset - b.heap_offset < b.size)
+                    .ok_or_else(|| ctx.limit(format!("fractal heap at {}: no direct block holds offset {offset}", self.header.address)))?;
+                let bytes = block.object(data, offset, length).map_err(fe)?;
+                Ok((bytes.to_vec(), block.address.saturating_add(offset - block.heap_offset)))
+            }
+            HeapId::Tiny(bytes) => Ok((bytes.to_vec(), self.header.address)),
+            HeapId::HugeDirect { .. } | HeapId::HugeIndirect { .. } => Err(ctx.limit(format!(
+                "fractal heap at {}: huge objects are read through read_object",
+                self.header.address
+            ))),
+        }
+    }
+}
+
+/// Load a heap's header and every allocated direct block.
+async fn load_heap(ctx: &Context, address: u64) -> Result<LoadedHeap> {
+    let sizes = ctx.sizes;
+    let header = ctx
+        .parse_at(address, FractalHeapHeader::min_size(sizes) as u64 + 64, |b| FractalHeapHeader::parse(b, address, sizes))
+        .await?;
+    let mut direct: Vec<DirectBlockRef> = Vec::new();
+    let mut indirect = Vec::new();
+    match header.root() {
+        None => {}
+        Some(RootBlock::Direct(d)) => direct.push(d),
+        Some(RootBlock::Indirect(i)) => indirect.push(i),
+    }
+    let mut seen = HashSet::new();
+    while !indirect.is_empty() {
+        for i in &indirect {
+            if !seen.insert(i.address) {
+                return Err(ctx.limit(format!("fractal heap at {address}: indirect block {} reached twice", i.address)));
+            }
+        }
+        let lens: Vec<u64> = indirect.iter().map(|i| header.indirect_block_size(sizes, i.nrows) as u64).collect();
+        ctx.prefetch(indirect.iter().zip(&lens).map(|(i, &n)| (i.address, n))).await?;
+        let mut next = Vec::new();
+        for (i, len) in indirect.iter().zip(lens) {
+            let block = ctx.parse_at(i.address, len, |b| IndirectBlock::parse(b, i.address, sizes, &header, i)).await?;
+            direct.extend(block.allocated_direct().copied());
+            next.extend(block.allocated_indirect().copied());
+        }
+        indirect = next;
+    }
+    let total: u64 = direct.iter().map(|d| d.stored_size()).sum();
+    if total > ctx.cache.len() {
+        return Err(ctx.limit(format!("fractal heap at {address}: direct blocks total {total} bytes, more than the file")));
+    }
+    ctx.prefetch(direct.iter().map(|d| (d.address, d.stored_size()))).await?;
+    let mut blocks = Vec::with_capacity(direct.len());
+    for d in direct {
+        let raw = ctx.read(d.address, d.stored_size()).await?;
+        let data = match d.filtered {
+            Some(f) if f.filter_mask & 1 == 0 => inflate(ctx, &raw, d.size, d.address)?,
+            _ => raw,
+        };
+        let block = DirectBlock::parse(&data, d.address, sizes, &header, &d).map_err(|e| ctx.format_error(e))?;
+        blocks.push((block, data));
+    }
+    let mut huge = HashMap::new();
+    if let Some(bt) = header.huge_btree_address {
+        let (_, recs) = btree_v2::records(ctx, bt, None).await?;
+        for r in recs {
+            if let Record::HugeObject { address, length, id } = r {
+                huge.insert(id, (address, length));
+            }
+        }
+    }
+    Ok(LoadedHeap { header, blocks, huge })
+}
+
+/// Inflate a deflate-filtered heap block (the only filter the library applies to heaps).
+fn inflate(ctx: &Context, raw: &[u8], size: u64, address: u64) -> Result<Bytes> {
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(raw)
+        .take(size)
+        .read_to_end(&mut out)
+        .map_err(|e| ctx.limit(format!("fractal heap block at {address}: deflate failed: {e}")))?;
+    Ok(Bytes::from(out))
+}
+
+/// Read the object for `id`, including huge objects stored outside the heap's blocks.
+async fn read_object(ctx: &Context, heap: &LoadedHeap, id: &[u8]) -> Result<(Vec<u8>, u64)> {
+    match heap.header.decode_id(id, ctx.sizes).map_err(|e| ctx.format_error(e))? {
+        HeapId::HugeDirect { address, length, filter: None } => Ok((ctx.read(address, length).await?.to_vec(), address)),
+        HeapId::HugeIndirect { key } => {
+            let &(address, length) = heap
+                .huge
+                .get(&key)
+                .ok_or_else(|| ctx.limit(format!("fractal heap at {}: huge object {key} not in its B-tree", heap.header.address)))?;
+            Ok((ctx.read(address, length).await?.to_vec(), address))
+        }
+        HeapId::HugeDirect { address, .. } => Err(ctx.limit(format!(
+            "fractal heap at {}: filtered huge object at {address} is not supported",
+            heap.header.address
+        ))),
+        _ => heap.object(ctx, id),
+    }
+}
+
+/// Raw link messages of a dense group: (message bytes, their address).
+pub async fn link_messages(ctx: &Context, heap: u64, name_index: u64) -> Result<Vec<(Vec<u8>, u64)>> {
+    let (loaded, (_, records)) = futures::try_join!(load_heap(ctx, heap), btree_v2::records(ctx, name_index, None))?;
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        if let Record::LinkName { heap_id, .. } = r {
+            out.push(read_object(ctx, &loaded, &heap_id).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// Raw attribute messages of an object with dense attributes.
+pub async fn attribute_messages(ctx: &Context, heap: u64, name_index: u64) -> Result<Vec<(Vec<u8>, u64)>> {
+    let (loaded, (_, records)) = futures::try_join!(load_heap(ctx, heap), btree_v2::records(ctx, name_index, None))?;
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        if let Record::AttributeName { heap_id, .. } = r {
+            out.push(read_object(ctx, &loaded, &heap_id).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// The SOHM heap index for a message type, from the shared message table message (0x0F) of
+/// the superblock extension.
+async fn sohm_index(ctx: &Context, kind: u16) -> Result<SohmIndex> {
+    let (table_addr, nindexes) = ctx
+        .sohm_table
+        .ok_or_else(|| ctx.limit("shared message stored in the SOHM heap, but the file has no shared message table"))?;
+    let sizes = ctx.sizes;
+    let table = ctx
+        .parse_at(table_addr, SharedMessageTable::encoded_size(sizes, nindexes) as u64, |b| {
+            SharedMessageTable::parse(b, table_addr, sizes, nindexes)
+        })
+        .await?;
+    table
+        .index_for(kind)
+        .cloned()
+        .ok_or_else(|| ctx.limit(format!("no shared message index for message type {kind}")))
+}
+
+/// A shared message of `kind` stored in the SOHM fractal heap under `id`.
+pub async fn sohm_message(ctx: &Context, kind: u16, id: &[u8; 8]) -> Result<(Vec<u8>, u64)> {
+    let index = sohm_index(ctx, kind).await?;
+    let heap = index.heap_address.ok_or_else(|| ctx.limit("shared message index without a heap"))?;
+    let loaded = load_heap(ctx, heap).await?;
+    read_object(ctx, &loaded, id).await
+}
+
+/// Decode the shared message table message (0x0F): (table address, number of indexes).
+pub fn parse_sohm_table_message(ctx: &Context, data: &[u8], address: u64) -> Result<(u64, u8)> {
+    let mut c = Cursor::new(data, address, ctx.sizes, "shared message table message");
+    let parsed = (|| {
+        let version = c.u8()?;
+        if version != 0 {
+            return Err(c.bad_version(version));
+        }
+        let table = c.offset()?.ok_or_else(|| c.invalid("undefined table address"))?;
+        Ok((table, c.u8()?))
+    })();
+    parsed.map_err(|e| ctx.format_error(e))
+}
