@@ -230,10 +230,12 @@ async fn build(
             (DType::simple("|O"), Data::Vlen, chunks)
         }
     };
+    let complete = nbytes == 0 || is_complete(&ds.storage, &shape, hdf5_chunks.as_deref());
     let mut zarray = ZArray::new(zshape, zchunks, dtype);
     zarray.fill_value = match &data {
         Data::Vlen => J::Null,
-        _ => fill_value(ds, &rep, &obj.attributes),
+        Data::Decoded => fill_value(ds, &rep, &obj.attributes, complete, true),
+        Data::Refs(_) => fill_value(ds, &rep, &obj.attributes, complete, false),
     };
     let (codecs, chunks) = match data {
         Data::Refs(c) => (c, chunks),
@@ -259,6 +261,20 @@ async fn build(
         zattrs,
         chunks,
     }))
+}
+
+/// Whether every chunk inside the extent is stored (so the fill value is never read).
+fn is_complete(s: &Storage, shape: &[u64], chunk_shape: Option<&[u64]>) -> bool {
+    match s {
+        Storage::Compact(_) | Storage::External(_) => true,
+        Storage::Contiguous(r) => r.is_some(),
+        Storage::Chunked { chunks, .. } => {
+            let cs = chunk_shape.unwrap_or(shape);
+            let grid = shape.iter().zip(cs).try_fold(1u64, |acc, (&s, &c)| acc.checked_mul(s.div_ceil(c.max(1))));
+            grid.is_some_and(|g| chunks.len() as u64 >= g)
+        }
+        Storage::Virtual => false,
+    }
 }
 
 fn has_storage(s: &Storage) -> bool {

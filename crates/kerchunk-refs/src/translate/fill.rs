@@ -70,19 +70,20 @@ fn encode(kind: Kind, v: &Value, raw: &[u8]) -> J {
     }
 }
 
+/// The raw bytes of one element of the dataset's HDF5 fill (`None` when undefined).
+fn hdf5_fill_bytes(ds: &Dataset, itemsize: u64) -> Option<Vec<u8>> {
+    let size = usize::try_from(itemsize).ok()?;
+    match &ds.fill_value.state {
+        FillState::Undefined => None,
+        FillState::Default => Some(vec![0; size]),
+        FillState::User(b) => b.get(..size).map(<[u8]>::to_vec),
+    }
+}
+
 /// The dataset's HDF5 fill as a Zarr fill value.
 fn hdf5_fill(ds: &Dataset, kind: Kind, itemsize: u64) -> J {
-    let el = element_type(&ds.datatype);
-    let size = usize::try_from(itemsize).unwrap_or(0);
-    let raw: Vec<u8> = match &ds.fill_value.state {
-        FillState::Undefined => return J::Null,
-        FillState::Default => vec![0; size],
-        FillState::User(b) => match b.get(..size) {
-            Some(first) => first.to_vec(),
-            None => return J::Null,
-        },
-    };
-    match decode_value(el, &raw) {
+    let Some(raw) = hdf5_fill_bytes(ds, itemsize) else { return J::Null };
+    match decode_value(element_type(&ds.datatype), &raw) {
         Ok(v) => encode(kind, &v, &raw),
         Err(_) => J::Null,
     }
@@ -147,25 +148,37 @@ fn override_from(attr: &Attribute, kind: Kind, el: &Datatype) -> Option<J> {
     })
 }
 
-/// The Zarr fill value of a dataset represented as `repr`, given its attributes.
-pub fn fill_value(ds: &Dataset, repr: &Repr, attrs: &[Attribute]) -> J {
+/// The Zarr fill value of a dataset represented as `repr`, given its attributes. `complete`
+/// says every chunk inside the extent is stored (the fill value is then never read, and
+/// kerchunk's choice is kept even where it would be wrong for unwritten data); `data_path`
+/// says the data is embedded from decoded values (kerchunk writes `null` then).
+pub fn fill_value(ds: &Dataset, repr: &Repr, attrs: &[Attribute], complete: bool, data_path: bool) -> J {
     let (kind, itemsize) = match repr {
         Repr::Plain { kind, itemsize, .. } => (*kind, *itemsize),
         Repr::VlenString { .. } | Repr::ObjectRef => return J::Null,
     };
     let el = element_type(&ds.datatype);
-    if let Some(a) = attrs
-        .iter()
-        .find(|a| a.name == "_FillValue" && a.shape.is_some())
-    {
+    if let Some(a) = attrs.iter().find(|a| a.name == "_FillValue" && a.shape.is_some()) {
         if let Some(j) = override_from(a, kind, el) {
             return j;
         }
     }
+    if data_path && complete {
+        return J::Null;
+    }
     match kind {
-        Kind::Struct => J::Null,
-        Kind::Bytes => hdf5_fill(ds, kind, itemsize),
-        _ if is_datetime(attrs) || is_netcdf_variable(attrs) => J::Null,
+        Kind::Struct if complete => J::Null,
+        Kind::Struct => match hdf5_fill_bytes(ds, itemsize) {
+            Some(raw) => fill_bytes(&raw),
+            None => J::Null,
+        },
+        Kind::Bytes => match hdf5_fill_bytes(ds, itemsize) {
+            // kerchunk: an empty (all-NUL) string fill becomes b" "; harmless when complete.
+            Some(raw) if complete && raw.iter().all(|&b| b == 0) => fill_bytes(b" "),
+            Some(raw) => fill_bytes(&raw),
+            None => J::Null,
+        },
+        _ if complete && (is_datetime(attrs) || is_netcdf_variable(attrs)) => J::Null,
         _ => hdf5_fill(ds, kind, itemsize),
     }
 }
@@ -206,7 +219,23 @@ mod tests {
     }
 
     fn fill(d: &Dataset, attrs: &[Attribute]) -> J {
-        fill_value(d, &repr(&d.datatype).unwrap(), attrs)
+        fill_value(d, &repr(&d.datatype).unwrap(), attrs, true, false)
+    }
+
+    #[test]
+    fn complete_datasets_keep_kerchunk_choices() {
+        let d = ds(string(2), FillState::Default);
+        assert_eq!(fill_value(&d, &repr(&d.datatype).unwrap(), &[], true, false), J::from("IA=="));
+        let d = ds(int(4, true, LittleEndian), FillState::Default);
+        assert_eq!(fill_value(&d, &repr(&d.datatype).unwrap(), &[], true, true), J::Null);
+        assert_eq!(fill_value(&d, &repr(&d.datatype).unwrap(), &[], false, true), J::from(0));
+        let dimid = attr("_Netcdf4Dimid", int(4, true, LittleEndian), Value::Int(0));
+        let d = ds(float(4, LittleEndian), FillState::User(9.96921e36f32.to_le_bytes().to_vec()));
+        assert_eq!(fill_value(&d, &repr(&d.datatype).unwrap(), std::slice::from_ref(&dimid), true, false), J::Null);
+        assert_eq!(
+            fill_value(&d, &repr(&d.datatype).unwrap(), &[dimid], false, false),
+            J::from(f64::from(9.96921e36f32))
+        );
     }
 
     #[test]
@@ -225,7 +254,8 @@ mod tests {
         let d = ds(string(2), FillState::User(b"zz".to_vec()));
         assert_eq!(fill(&d, &[]), J::from("eno=")); // kerchunk-behavior.md §2.7: b"zz" → "eno="
         let d = ds(string(2), FillState::Default);
-        assert_eq!(fill(&d, &[]), J::from("AAA="));
+        assert_eq!(fill(&d, &[]), J::from("IA=="));
+        assert_eq!(fill_value(&d, &repr(&d.datatype).unwrap(), &[], false, false), J::from("AAA="));
         // i8 netCDF default fill, seen on scalar netCDF variables without _Netcdf4 attributes.
         let d = ds(
             int(8, true, LittleEndian),

@@ -21,11 +21,13 @@ pub mod fill;
 pub mod filters;
 
 use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
 use hdf5_meta::model::{Hdf5File, ObjectKind};
 use hdf5_meta::walk::raw::{RawError, RawReader};
-use hdf5_meta::walk::IoOptions;
+use hdf5_meta::walk::{walk, LocalFile, RangeReader, WalkOptions};
 
 use self::attrs::{convert_all, object_text, PathIndex};
 use self::dataset::{Ctx, Outcome};
@@ -47,8 +49,8 @@ pub struct IndexOptions {
     pub max_reencoded_chunk: u64,
     /// Datasets translated concurrently (their small reads overlap). Default 16.
     pub concurrency: usize,
-    /// I/O tuning of the raw-data reader.
-    pub io: IoOptions,
+    /// Walk options (limits and I/O tuning, also used for raw-data reads).
+    pub walk: WalkOptions,
 }
 
 impl Default for IndexOptions {
@@ -58,7 +60,7 @@ impl Default for IndexOptions {
             unsupported_inline_threshold: None,
             max_reencoded_chunk: 1 << 20,
             concurrency: 16,
-            io: IoOptions::default(),
+            walk: WalkOptions::default(),
         }
     }
 }
@@ -219,4 +221,20 @@ pub async fn translate(
         }
     }
     Ok((refs, warnings))
+}
+
+/// Walk the file behind `reader` and translate it. `url` is written as the target of every
+/// reference (`None`: the reader's location).
+pub async fn index_file(reader: Arc<dyn RangeReader>, url: Option<&str>, opts: &IndexOptions) -> Result<(ReferenceSet, Vec<Warning>)> {
+    let file = walk(Arc::clone(&reader), opts.walk).await.map_err(|e| RefsError::Hdf5(e.to_string()))?;
+    let raw = RawReader::open(reader, opts.walk.io).await.map_err(|e| RefsError::Hdf5(e.to_string()))?;
+    translate(&file, &raw, url, opts).await
+}
+
+/// Index a local file; references name it by `path` as given.
+pub async fn index_path(path: impl AsRef<Path>, opts: &IndexOptions) -> Result<(ReferenceSet, Vec<Warning>)> {
+    let path = path.as_ref();
+    let reader = LocalFile::open(path)?;
+    let url = path.to_string_lossy().into_owned();
+    index_file(Arc::new(reader), Some(&url), opts).await
 }
