@@ -15,11 +15,22 @@ use kerchunk_refs::translate::{index_file, IndexOptions};
 use kerchunk_refs::{write_reference_set, WriteOptions};
 
 fn usage() -> String {
-    "usage: index FILE [--url URL] [--inline-threshold N] [--out OUT.json] [--warnings-json]".to_string()
+    "usage: index FILE [--url URL] [--inline-threshold N] [--out OUT.json] [--warnings-json]"
+        .to_string()
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut file = None;
     let mut url = None;
@@ -30,7 +41,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         match a.as_str() {
             "--url" => url = Some(args.next().ok_or_else(usage)?),
             "--out" => out = Some(args.next().ok_or_else(usage)?),
-            "--inline-threshold" => opts.inline_threshold = args.next().ok_or_else(usage)?.parse()?,
+            "--inline-threshold" => {
+                opts.inline_threshold = args.next().ok_or_else(usage)?.parse()?
+            }
             "--warnings-json" => json_warnings = true,
             _ if file.is_none() && !a.starts_with("--") => file = Some(a),
             _ => return Err(usage().into()),
@@ -52,7 +65,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match out {
         Some(p) => {
             let f = std::fs::File::create(&p)?;
-            write_reference_set(&refs, std::io::BufWriter::new(f), &WriteOptions::for_path(&p))?;
+            write_reference_set(
+                &refs,
+                std::io::BufWriter::new(f),
+                &WriteOptions::for_path(&p),
+            )?;
         }
         None => {
             let _ = write_reference_set(&refs, std::io::stdout().lock(), &WriteOptions::default())?;

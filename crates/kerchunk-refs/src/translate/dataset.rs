@@ -32,6 +32,7 @@ use super::fill::fill_value;
 use super::filters::{
     applied, decode_chunk, effective_mask, encode_chunk, majority_mask, map_pipeline, Mapped,
 };
+use super::strings;
 use super::{IndexOptions, Reason, Warning};
 use crate::chunk_key::chunk_key;
 use crate::reference::{RefValue, Url};
@@ -158,6 +159,12 @@ async fn build(
             )))
         }
     };
+    if obj.path.contains('\\') {
+        return Err(Step::Refused((
+            Reason::Name,
+            "the path contains a backslash, which zarr-python reads as a path separator".into(),
+        )));
+    }
     if matches!(ds.storage, Storage::Virtual) {
         return Err(Step::Refused((
             Reason::Storage,
@@ -270,7 +277,10 @@ fn is_complete(s: &Storage, shape: &[u64], chunk_shape: Option<&[u64]>) -> bool 
         Storage::Contiguous(r) => r.is_some(),
         Storage::Chunked { chunks, .. } => {
             let cs = chunk_shape.unwrap_or(shape);
-            let grid = shape.iter().zip(cs).try_fold(1u64, |acc, (&s, &c)| acc.checked_mul(s.div_ceil(c.max(1))));
+            let grid = shape
+                .iter()
+                .zip(cs)
+                .try_fold(1u64, |acc, (&s, &c)| acc.checked_mul(s.div_ceil(c.max(1))));
             grid.is_some_and(|g| chunks.len() as u64 >= g)
         }
         Storage::Virtual => false,
@@ -364,10 +374,16 @@ async fn plain_chunks(
                     format!("compact data holds {} of {nbytes} bytes", bytes.len()),
                 ))
             })?;
+            let mut data = data.to_vec();
+            strings::normalize(
+                &mut data,
+                to_usize(ds.datatype.size(), "element")?,
+                &strings::fields(&ds.datatype),
+            );
             let chunks = if nbytes == 0 {
                 Vec::new()
             } else {
-                vec![(zero_key, RefValue::Inline(Bytes::copy_from_slice(data)))]
+                vec![(zero_key, RefValue::Inline(Bytes::from(data)))]
             };
             Ok((Data::Decoded, chunks))
         }
@@ -385,11 +401,28 @@ async fn plain_chunks(
                     ),
                 )));
             }
+            let fields = strings::fields(&ds.datatype);
+            if !fields.is_empty() {
+                if let Some(fixed) =
+                    fixed_strings(ds, &fields, r.offset, nbytes, ctx, warnings).await?
+                {
+                    return Ok((
+                        Data::Refs(Vec::new()),
+                        vec![(zero_key, RefValue::Inline(Bytes::from(fixed)))],
+                    ));
+                }
+            }
             let v = reference(ctx, r.offset, nbytes).await?;
             Ok((Data::Refs(Vec::new()), vec![(zero_key, v)]))
         }
         Storage::External(segs) => match segs.as_slice() {
             [(name, offset, size)] if *size >= nbytes => {
+                if strings::has_space_padding(&strings::fields(&ds.datatype)) {
+                    return Err(Step::Refused((
+                        Reason::Datatype,
+                        "space-padded strings in an external raw file (HDF5 strips the padding on read)".into(),
+                    )));
+                }
                 let url = external_url(ctx.url.as_deref(), name);
                 warnings.push(Warning {
                     path: String::new(),
@@ -431,6 +464,7 @@ async fn plain_chunks(
                 nbytes,
                 extra.len(),
                 ctx,
+                warnings,
             )
             .await
         }
@@ -448,6 +482,7 @@ async fn chunked(
     nbytes: u64,
     extra: usize,
     ctx: &Ctx<'_>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<(Data, Vec<(String, RefValue)>), Step> {
     let elem = ds.datatype.size();
     let chunk_bytes = product(cshape)
@@ -458,6 +493,8 @@ async fn chunked(
         other => other.size(),
     };
     let pipeline = map_pipeline(&ds.filters, elem, chunk_bytes);
+    let fields = strings::fields(&ds.datatype);
+    let esize = to_usize(elem, "element")?;
     let n = pipeline.len();
     let all = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
     let masks: Vec<u32> = chunks
@@ -516,6 +553,8 @@ async fn chunked(
                     ),
                 )));
             }
+            let mut raw = raw;
+            strings::normalize(&mut raw, esize, &fields);
             out.push((
                 key_of(path, &c.grid, extra),
                 RefValue::Inline(Bytes::from(raw)),
@@ -525,33 +564,53 @@ async fn chunked(
     }
 
     let codecs: Vec<Codec> = declared.iter().filter_map(|m| m.codec.clone()).collect();
-    prefetch_small(
-        ctx,
-        chunks
+    // Strings HDF5 rewrites on read: check every chunk (when affordable and decodable).
+    let check_strings = !fields.is_empty()
+        && strings_checkable(
+            &fields,
+            stored_total(chunks),
+            declared.iter().all(|m| m.decoder.is_some()),
+            path,
+            warnings,
+        )?;
+    if check_strings {
+        ctx.raw
+            .prefetch(
+                &chunks
+                    .iter()
+                    .map(|c| c.offset..c.offset.saturating_add(c.size))
+                    .collect::<Vec<_>>(),
+            )
+            .await?;
+    } else {
+        prefetch_small(
+            ctx,
+            chunks
+                .iter()
+                .zip(&masks)
+                .filter(|(_, &m)| m == declared_mask)
+                .map(|(c, _)| (c.offset, c.size)),
+        )
+        .await?;
+        let odd: Vec<std::ops::Range<u64>> = chunks
             .iter()
             .zip(&masks)
-            .filter(|(_, &m)| m == declared_mask)
-            .map(|(c, _)| (c.offset, c.size)),
-    )
-    .await?;
-    let odd: Vec<std::ops::Range<u64>> = chunks
-        .iter()
-        .zip(&masks)
-        .filter(|(_, &m)| m != declared_mask)
-        .map(|(c, _)| c.offset..c.offset.saturating_add(c.size))
-        .collect();
-    if !odd.is_empty() {
-        ctx.raw.prefetch(&odd).await?;
+            .filter(|(_, &m)| m != declared_mask)
+            .map(|(c, _)| c.offset..c.offset.saturating_add(c.size))
+            .collect();
+        if !odd.is_empty() {
+            ctx.raw.prefetch(&odd).await?;
+        }
     }
     let mut out = Vec::with_capacity(chunks.len());
     for (c, &mask) in chunks.iter().zip(&masks) {
         let key = key_of(path, &c.grid, extra);
-        if mask == declared_mask {
+        if mask == declared_mask && !check_strings {
             out.push((key, reference(ctx, c.offset, c.size).await?));
             continue;
         }
         let stored = read(ctx, c.offset, c.size).await?;
-        let raw = decode_chunk(&pipeline, mask, &stored, max_out).map_err(|m| {
+        let mut raw = decode_chunk(&pipeline, mask, &stored, max_out).map_err(|m| {
             Step::Refused((
                 Reason::Filter,
                 format!(
@@ -570,13 +629,23 @@ async fn chunked(
                 ),
             )));
         }
+        let rewritten = check_strings && strings::normalize(&mut raw, esize, &fields);
+        if mask == declared_mask && !rewritten {
+            out.push((key, reference(ctx, c.offset, c.size).await?));
+            continue;
+        }
         let enc = encode_chunk(&codecs, &raw, itemsize)
             .map_err(|m| Step::Refused((Reason::Filter, m)))?;
         if enc.len() as u64 > ctx.opts.max_reencoded_chunk {
+            let why = if rewritten {
+                "holds strings HDF5 rewrites on read".to_string()
+            } else {
+                format!("is stored with filter mask {mask:#x} (declared {declared_mask:#x})")
+            };
             return Err(Step::Refused((
                 Reason::Size,
                 format!(
-                    "chunk {:?} is stored with filter mask {mask:#x} (declared {declared_mask:#x}); re-encoded it is {} bytes, above max_reencoded_chunk ({})",
+                    "chunk {:?} {why}; re-encoded it is {} bytes, above max_reencoded_chunk ({})",
                     c.grid,
                     enc.len(),
                     ctx.opts.max_reencoded_chunk
@@ -586,6 +655,74 @@ async fn chunked(
         out.push((key, RefValue::Inline(Bytes::from(enc))));
     }
     Ok((Data::Refs(codecs), out))
+}
+
+/// Largest dataset whose fixed-length strings are read and checked at index time.
+const STRING_CHECK_LIMIT: u64 = 64 << 20;
+
+fn stored_total(chunks: &[ChunkRef]) -> u64 {
+    chunks.iter().fold(0u64, |a, c| a.saturating_add(c.size))
+}
+
+/// Whether the string fields can be checked; refuses space-padded strings that cannot be,
+/// and warns for NUL-terminated ones (those are usually clean).
+fn strings_checkable(
+    fields: &[strings::Field],
+    total: u64,
+    decodable: bool,
+    path: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<bool, Step> {
+    let why = if total > STRING_CHECK_LIMIT {
+        format!("{total} bytes of string data exceed the {STRING_CHECK_LIMIT}-byte check limit")
+    } else if !decodable {
+        "its filters cannot be decoded in Rust".to_string()
+    } else {
+        return Ok(true);
+    };
+    if strings::has_space_padding(fields) {
+        return Err(Step::Refused((
+            Reason::Datatype,
+            format!(
+                "space-padded strings (HDF5 strips the padding on read) cannot be rewritten: {why}"
+            ),
+        )));
+    }
+    warnings.push(Warning {
+        path: String::new(),
+        refused: false,
+        reason: Reason::Datatype,
+        message: format!(
+            "NUL-terminated strings of {path:?} not checked for bytes after the terminator: {why}"
+        ),
+    });
+    Ok(false)
+}
+
+/// Contiguous fixed-length strings: the normalized bytes when HDF5 would return something
+/// else than the stored bytes (to be embedded), `None` when the stored bytes are exact.
+async fn fixed_strings(
+    ds: &Dataset,
+    fields: &[strings::Field],
+    offset: u64,
+    nbytes: u64,
+    ctx: &Ctx<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<Vec<u8>>, Step> {
+    if !strings_checkable(fields, nbytes, true, "", warnings)? {
+        return Ok(None);
+    }
+    let mut raw = read(ctx, offset, nbytes).await?.to_vec();
+    if !strings::normalize(&mut raw, to_usize(ds.datatype.size(), "element")?, fields) {
+        return Ok(None);
+    }
+    if raw.len() as u64 > ctx.opts.max_reencoded_chunk {
+        return Err(Step::Refused((
+            Reason::Size,
+            format!("strings HDF5 rewrites on read need embedding, but {} bytes exceed max_reencoded_chunk ({})", raw.len(), ctx.opts.max_reencoded_chunk),
+        )));
+    }
+    Ok(Some(raw))
 }
 
 /// URL of an external raw data file: absolute names as given, relative ones next to `url`.

@@ -143,7 +143,12 @@ fn scalar(dt: &Datatype) -> Result<(String, Kind), String> {
         // values with zero padding above them (HDF5 sign-extends signed n-bit values).
         let full = u32::from(t.precision) == t.size.saturating_mul(8);
         if !full && (t.signed || t.bit_offset != 0 || t.low_pad || t.high_pad) {
-            return Err(format!("{}-bit {} integer with padding bits in {} bytes (HDF5 converts it on read)", t.precision, if t.signed { "signed" } else { "unsigned" }, t.size));
+            return Err(format!(
+                "{}-bit {} integer with padding bits in {} bytes (HDF5 converts it on read)",
+                t.precision,
+                if t.signed { "signed" } else { "unsigned" },
+                t.size
+            ));
         }
     }
     match dt.numpy_typestr() {

@@ -82,7 +82,9 @@ fn hdf5_fill_bytes(ds: &Dataset, itemsize: u64) -> Option<Vec<u8>> {
 
 /// The dataset's HDF5 fill as a Zarr fill value.
 fn hdf5_fill(ds: &Dataset, kind: Kind, itemsize: u64) -> J {
-    let Some(raw) = hdf5_fill_bytes(ds, itemsize) else { return J::Null };
+    let Some(raw) = hdf5_fill_bytes(ds, itemsize) else {
+        return J::Null;
+    };
     match decode_value(element_type(&ds.datatype), &raw) {
         Ok(v) => encode(kind, &v, &raw),
         Err(_) => J::Null,
@@ -152,13 +154,22 @@ fn override_from(attr: &Attribute, kind: Kind, el: &Datatype) -> Option<J> {
 /// says every chunk inside the extent is stored (the fill value is then never read, and
 /// kerchunk's choice is kept even where it would be wrong for unwritten data); `data_path`
 /// says the data is embedded from decoded values (kerchunk writes `null` then).
-pub fn fill_value(ds: &Dataset, repr: &Repr, attrs: &[Attribute], complete: bool, data_path: bool) -> J {
+pub fn fill_value(
+    ds: &Dataset,
+    repr: &Repr,
+    attrs: &[Attribute],
+    complete: bool,
+    data_path: bool,
+) -> J {
     let (kind, itemsize) = match repr {
         Repr::Plain { kind, itemsize, .. } => (*kind, *itemsize),
         Repr::VlenString { .. } | Repr::ObjectRef => return J::Null,
     };
     let el = element_type(&ds.datatype);
-    if let Some(a) = attrs.iter().find(|a| a.name == "_FillValue" && a.shape.is_some()) {
+    if let Some(a) = attrs
+        .iter()
+        .find(|a| a.name == "_FillValue" && a.shape.is_some())
+    {
         if let Some(j) = override_from(a, kind, el) {
             return j;
         }
@@ -225,13 +236,34 @@ mod tests {
     #[test]
     fn complete_datasets_keep_kerchunk_choices() {
         let d = ds(string(2), FillState::Default);
-        assert_eq!(fill_value(&d, &repr(&d.datatype).unwrap(), &[], true, false), J::from("IA=="));
+        assert_eq!(
+            fill_value(&d, &repr(&d.datatype).unwrap(), &[], true, false),
+            J::from("IA==")
+        );
         let d = ds(int(4, true, LittleEndian), FillState::Default);
-        assert_eq!(fill_value(&d, &repr(&d.datatype).unwrap(), &[], true, true), J::Null);
-        assert_eq!(fill_value(&d, &repr(&d.datatype).unwrap(), &[], false, true), J::from(0));
+        assert_eq!(
+            fill_value(&d, &repr(&d.datatype).unwrap(), &[], true, true),
+            J::Null
+        );
+        assert_eq!(
+            fill_value(&d, &repr(&d.datatype).unwrap(), &[], false, true),
+            J::from(0)
+        );
         let dimid = attr("_Netcdf4Dimid", int(4, true, LittleEndian), Value::Int(0));
-        let d = ds(float(4, LittleEndian), FillState::User(9.96921e36f32.to_le_bytes().to_vec()));
-        assert_eq!(fill_value(&d, &repr(&d.datatype).unwrap(), std::slice::from_ref(&dimid), true, false), J::Null);
+        let d = ds(
+            float(4, LittleEndian),
+            FillState::User(9.96921e36f32.to_le_bytes().to_vec()),
+        );
+        assert_eq!(
+            fill_value(
+                &d,
+                &repr(&d.datatype).unwrap(),
+                std::slice::from_ref(&dimid),
+                true,
+                false
+            ),
+            J::Null
+        );
         assert_eq!(
             fill_value(&d, &repr(&d.datatype).unwrap(), &[dimid], false, false),
             J::from(f64::from(9.96921e36f32))
@@ -255,7 +287,10 @@ mod tests {
         assert_eq!(fill(&d, &[]), J::from("eno=")); // kerchunk-behavior.md §2.7: b"zz" → "eno="
         let d = ds(string(2), FillState::Default);
         assert_eq!(fill(&d, &[]), J::from("IA=="));
-        assert_eq!(fill_value(&d, &repr(&d.datatype).unwrap(), &[], false, false), J::from("AAA="));
+        assert_eq!(
+            fill_value(&d, &repr(&d.datatype).unwrap(), &[], false, false),
+            J::from("AAA=")
+        );
         // i8 netCDF default fill, seen on scalar netCDF variables without _Netcdf4 attributes.
         let d = ds(
             int(8, true, LittleEndian),

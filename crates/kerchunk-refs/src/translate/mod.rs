@@ -19,6 +19,7 @@ pub mod dims;
 pub mod dtype;
 pub mod fill;
 pub mod filters;
+pub mod strings;
 
 use std::fmt;
 use std::path::Path;
@@ -92,6 +93,8 @@ pub enum Reason {
     Size,
     /// The stored data is inconsistent with the metadata.
     Data,
+    /// The object's name cannot be a Zarr key.
+    Name,
     /// Reported by the HDF5 walk.
     Walk,
 }
@@ -106,6 +109,7 @@ impl Reason {
             Reason::Dimensions => "dimensions",
             Reason::Size => "size",
             Reason::Data => "data",
+            Reason::Name => "name",
             Reason::Walk => "walk",
         }
     }
@@ -225,14 +229,25 @@ pub async fn translate(
 
 /// Walk the file behind `reader` and translate it. `url` is written as the target of every
 /// reference (`None`: the reader's location).
-pub async fn index_file(reader: Arc<dyn RangeReader>, url: Option<&str>, opts: &IndexOptions) -> Result<(ReferenceSet, Vec<Warning>)> {
-    let file = walk(Arc::clone(&reader), opts.walk).await.map_err(|e| RefsError::Hdf5(e.to_string()))?;
-    let raw = RawReader::open(reader, opts.walk.io).await.map_err(|e| RefsError::Hdf5(e.to_string()))?;
+pub async fn index_file(
+    reader: Arc<dyn RangeReader>,
+    url: Option<&str>,
+    opts: &IndexOptions,
+) -> Result<(ReferenceSet, Vec<Warning>)> {
+    let file = walk(Arc::clone(&reader), opts.walk)
+        .await
+        .map_err(|e| RefsError::Hdf5(e.to_string()))?;
+    let raw = RawReader::open(reader, opts.walk.io)
+        .await
+        .map_err(|e| RefsError::Hdf5(e.to_string()))?;
     translate(&file, &raw, url, opts).await
 }
 
 /// Index a local file; references name it by `path` as given.
-pub async fn index_path(path: impl AsRef<Path>, opts: &IndexOptions) -> Result<(ReferenceSet, Vec<Warning>)> {
+pub async fn index_path(
+    path: impl AsRef<Path>,
+    opts: &IndexOptions,
+) -> Result<(ReferenceSet, Vec<Warning>)> {
     let path = path.as_ref();
     let reader = LocalFile::open(path)?;
     let url = path.to_string_lossy().into_owned();
