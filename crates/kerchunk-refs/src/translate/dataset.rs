@@ -15,6 +15,9 @@
 //!   refused.
 //! * Variable-length strings and object references are read and embedded as `vlen-utf8`
 //!   chunks (one per HDF5 chunk), including scalars (kerchunk loses scalar strings).
+//! * Fixed-length string datasets (more than one byte) get `_Encoding: "utf-8"` in `.zattrs`
+//!   so that xarray decodes them to `str` as it does reading the netCDF file (kerchunk leaves
+//!   them as bytes).
 //! * External raw data in one segment is referenced in the external file (resolved next to
 //!   the HDF5 file's URL); virtual datasets are refused.
 
@@ -72,6 +75,8 @@ pub struct Ctx<'a> {
     pub url: Url,
     /// Options.
     pub opts: &'a IndexOptions,
+    /// The file is netCDF-4 (its root group has `_NCProperties`).
+    pub netcdf_file: bool,
 }
 
 /// A refusal in progress: reason and message.
@@ -207,6 +212,14 @@ async fn build(
         Json::List(dims.into_iter().map(Json::Str).collect()),
     )];
     zattrs.extend(convert_all(&obj.attributes, ctx.paths));
+    // Fixed-length strings longer than one byte are text to netCDF-4 (NC_STRING) and h5py
+    // users; `_Encoding` makes xarray decode the bytes to str as it does for the file.
+    // (One-byte strings are netCDF NC_CHAR arrays and stay bytes.)
+    if matches!(&ds.datatype, Datatype::String(t) if t.size > 1)
+        && !zattrs.iter().any(|(k, _)| k == "_Encoding")
+    {
+        zattrs.push(("_Encoding".to_string(), Json::Str("utf-8".to_string())));
+    }
     let key_path = obj.path.trim_start_matches('/').to_string();
 
     let elem = ds.datatype.size();
@@ -241,8 +254,8 @@ async fn build(
     let mut zarray = ZArray::new(zshape, zchunks, dtype);
     zarray.fill_value = match &data {
         Data::Vlen => J::Null,
-        Data::Decoded => fill_value(ds, &rep, &obj.attributes, complete, true),
-        Data::Refs(_) => fill_value(ds, &rep, &obj.attributes, complete, false),
+        Data::Decoded => fill_value(ds, &rep, &obj.attributes, complete, true, ctx.netcdf_file),
+        Data::Refs(_) => fill_value(ds, &rep, &obj.attributes, complete, false, ctx.netcdf_file),
     };
     let (codecs, chunks) = match data {
         Data::Refs(c) => (c, chunks),

@@ -1,10 +1,13 @@
 //! `_ARRAY_DIMENSIONS` from netCDF-4 / HDF5 dimension scales (kerchunk-behavior.md §2.13).
 //!
-//! For each axis: the path (without the leading `/`) of the one dimension scale attached
-//! through `DIMENSION_LIST`; else the dataset's own path if it is itself a dimension scale
+//! For each axis: the name (last path component) of the one dimension scale attached
+//! through `DIMENSION_LIST`; else the dataset's own name if it is itself a dimension scale
 //! (`CLASS = "DIMENSION_SCALE"`); more than one attached scale is an error (the dataset is
 //! refused, as kerchunk does); else `phony_dim_<axis>`. Axes added by an HDF5 array type are
 //! always `phony_dim_<axis>`.
+//!
+//! Deliberate difference: kerchunk writes the scale's full path without the leading `/`
+//! (`grp/z`); the name alone is what netCDF-4 and xarray call the dimension.
 
 use hdf5_meta::format::value::{RefValue, Value};
 use hdf5_meta::model::{Attribute, Object};
@@ -21,6 +24,14 @@ pub fn is_dimension_scale(attrs: &[Attribute]) -> bool {
                 _ => false,
             }
     })
+}
+
+/// A dimension scale's name: the last component of its path. netCDF-4 (and so xarray
+/// reading the file) names a dimension by its scale's name, visible in the defining group and
+/// below; kerchunk writes the full path (`grp/z`), which xarray then treats as a different,
+/// literally slash-containing dimension.
+fn dimension_name(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
 /// The object addresses referenced per axis by `DIMENSION_LIST` (empty when absent).
@@ -55,7 +66,7 @@ pub fn array_dimensions(
     rank: usize,
     paths: &PathIndex,
 ) -> Result<Vec<String>, String> {
-    let own = obj.path.trim_start_matches('/').to_string();
+    let own = dimension_name(&obj.path);
     let is_scale = is_dimension_scale(&obj.attributes);
     let list = dimension_list(&obj.attributes);
     let mut out = Vec::with_capacity(rank);
@@ -67,7 +78,7 @@ pub fn array_dimensions(
         };
         let name = match attached {
             [one] => match one.and_then(|a| paths.get(&a)) {
-                Some(p) => p.trim_start_matches('/').to_string(),
+                Some(p) => dimension_name(p),
                 None => {
                     return Err(format!(
                         "dimension scale attached to axis {n} is not an object of this file"
@@ -140,7 +151,7 @@ mod tests {
         let o = obj("/grp/v", vec![dim_list(vec![vec![100], vec![200], vec![]])]);
         assert_eq!(
             array_dimensions(&o, 3, 4, &paths).unwrap(),
-            vec!["time", "grp/z", "phony_dim_2", "phony_dim_3"]
+            vec!["time", "z", "phony_dim_2", "phony_dim_3"]
         );
         let s = obj("/time", vec![class_scale()]);
         assert_eq!(array_dimensions(&s, 1, 1, &paths).unwrap(), vec!["time"]);

@@ -2,12 +2,16 @@
 //!
 //! In order: embedded object arrays (vlen strings, references) and structured dtypes get
 //! `null`; fixed-length strings get the base64 of the HDF5 fill bytes; a netCDF variable
-//! (any attribute name containing `_Netcdf4`) or a "datetime" (`units` containing `since`)
-//! gets `null`; anything else the HDF5 fill value (library default: zero; undefined: `null`).
+//! (any attribute name containing `_Netcdf4`, or any dataset of a file whose root has
+//! `_NCProperties`) or a "datetime" (`units` containing `since`) gets `null`; anything else the HDF5 fill value (library default: zero; undefined: `null`).
 //! Finally a `_FillValue` attribute (squeezed, cast to the dataset's type) overrides all of
 //! these.
 //!
-//! Deliberate differences from kerchunk: a fixed-string dataset whose HDF5 fill is empty gets
+//! Deliberate differences from kerchunk: in a netCDF-4 file (root `_NCProperties`) every
+//! dataset is a netCDF variable, whose missing values are declared by `_FillValue` only, so
+//! scalar variables (which carry no `_Netcdf4*` attribute) get `null` too, as netCDF readers
+//! and xarray treat them (kerchunk gives them the HDF5 fill, and xarray then masks a stored
+//! `0` as missing); a fixed-string dataset whose HDF5 fill is empty gets
 //! the base64 of that (zero) fill instead of `" "` (`"IA=="`), so unwritten chunks read as
 //! HDF5 reads them; a bytes `_FillValue` on a string dataset is base64-encoded once (kerchunk
 //! encodes it twice); arrays embedded from decoded data keep the rules above (kerchunk writes
@@ -153,13 +157,15 @@ fn override_from(attr: &Attribute, kind: Kind, el: &Datatype) -> Option<J> {
 /// The Zarr fill value of a dataset represented as `repr`, given its attributes. `complete`
 /// says every chunk inside the extent is stored (the fill value is then never read, and
 /// kerchunk's choice is kept even where it would be wrong for unwritten data); `data_path`
-/// says the data is embedded from decoded values (kerchunk writes `null` then).
+/// says the data is embedded from decoded values (kerchunk writes `null` then);
+/// `netcdf_file` says the file is netCDF-4.
 pub fn fill_value(
     ds: &Dataset,
     repr: &Repr,
     attrs: &[Attribute],
     complete: bool,
     data_path: bool,
+    netcdf_file: bool,
 ) -> J {
     let (kind, itemsize) = match repr {
         Repr::Plain { kind, itemsize, .. } => (*kind, *itemsize),
@@ -189,7 +195,9 @@ pub fn fill_value(
             Some(raw) => fill_bytes(&raw),
             None => J::Null,
         },
-        _ if complete && (is_datetime(attrs) || is_netcdf_variable(attrs)) => J::Null,
+        _ if complete && (netcdf_file || is_datetime(attrs) || is_netcdf_variable(attrs)) => {
+            J::Null
+        }
         _ => hdf5_fill(ds, kind, itemsize),
     }
 }
@@ -230,23 +238,23 @@ mod tests {
     }
 
     fn fill(d: &Dataset, attrs: &[Attribute]) -> J {
-        fill_value(d, &repr(&d.datatype).unwrap(), attrs, true, false)
+        fill_value(d, &repr(&d.datatype).unwrap(), attrs, true, false, false)
     }
 
     #[test]
     fn complete_datasets_keep_kerchunk_choices() {
         let d = ds(string(2), FillState::Default);
         assert_eq!(
-            fill_value(&d, &repr(&d.datatype).unwrap(), &[], true, false),
+            fill_value(&d, &repr(&d.datatype).unwrap(), &[], true, false, false),
             J::from("IA==")
         );
         let d = ds(int(4, true, LittleEndian), FillState::Default);
         assert_eq!(
-            fill_value(&d, &repr(&d.datatype).unwrap(), &[], true, true),
+            fill_value(&d, &repr(&d.datatype).unwrap(), &[], true, true, false),
             J::Null
         );
         assert_eq!(
-            fill_value(&d, &repr(&d.datatype).unwrap(), &[], false, true),
+            fill_value(&d, &repr(&d.datatype).unwrap(), &[], false, true, false),
             J::from(0)
         );
         let dimid = attr("_Netcdf4Dimid", int(4, true, LittleEndian), Value::Int(0));
@@ -265,7 +273,14 @@ mod tests {
             J::Null
         );
         assert_eq!(
-            fill_value(&d, &repr(&d.datatype).unwrap(), &[dimid], false, false),
+            fill_value(
+                &d,
+                &repr(&d.datatype).unwrap(),
+                &[dimid],
+                false,
+                false,
+                false
+            ),
             J::from(f64::from(9.96921e36f32))
         );
     }
@@ -288,7 +303,7 @@ mod tests {
         let d = ds(string(2), FillState::Default);
         assert_eq!(fill(&d, &[]), J::from("IA=="));
         assert_eq!(
-            fill_value(&d, &repr(&d.datatype).unwrap(), &[], false, false),
+            fill_value(&d, &repr(&d.datatype).unwrap(), &[], false, false, false),
             J::from("AAA=")
         );
         // i8 netCDF default fill, seen on scalar netCDF variables without _Netcdf4 attributes.

@@ -165,11 +165,16 @@ pub async fn translate(
         .collect();
     let mut urls = UrlInterner::new();
     let url = urls.intern_url(Some(url.unwrap_or(&file.location)));
+    let netcdf_file = file
+        .objects
+        .first()
+        .is_some_and(|root| root.attributes.iter().any(|a| a.name == "_NCProperties"));
     let ctx = Ctx {
         raw,
         paths: &paths,
         url,
         opts,
+        netcdf_file,
     };
     let mut warnings: Vec<Warning> = file
         .warnings
