@@ -242,6 +242,18 @@ mod tests {
     }
 
     #[test]
+    fn netcdf_files_null_every_fill_without_fillvalue() {
+        // A scalar netCDF variable has no _Netcdf4 attribute; in a netCDF-4 file it still
+        // gets null (kerchunk: the HDF5 fill, so xarray masks a stored 0).
+        let d = ds(int(8, true, LittleEndian), FillState::Default);
+        let r = repr(&d.datatype).unwrap();
+        assert_eq!(fill_value(&d, &r, &[], true, false, true), J::Null);
+        assert_eq!(fill_value(&d, &r, &[], true, false, false), J::from(0));
+        // Unwritten chunks: the HDF5 fill, so that reads match HDF5.
+        assert_eq!(fill_value(&d, &r, &[], false, false, true), J::from(0));
+    }
+
+    #[test]
     fn complete_datasets_keep_kerchunk_choices() {
         let d = ds(string(2), FillState::Default);
         assert_eq!(
@@ -268,6 +280,7 @@ mod tests {
                 &repr(&d.datatype).unwrap(),
                 std::slice::from_ref(&dimid),
                 true,
+                false,
                 false
             ),
             J::Null
