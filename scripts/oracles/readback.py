@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Read-back oracle: every dataset read through our references equals h5py's read of the file.
 
-    readback.py --indexer PATH/TO/index [--timeout S] [--json OUT] FILE_OR_DIR ...
+    scripts/oracles/readback.py --indexer PATH/TO/index [--timeout S] [--json OUT] FILE_OR_DIR ...
 
 For each HDF5 file: run the Rust indexer (crates/kerchunk-refs/examples/index.rs), which writes
 a kerchunk reference set (url = the file's absolute path) and its warnings as JSON lines; open

@@ -3,7 +3,7 @@
 xr.open_dataset of the file (netCDF4 engine), group by group: same variables, coordinates,
 dimensions, attributes and values (xarray.testing.assert_identical, after CF decoding).
 
-    xarray_oracle.py --indexer PATH/TO/index FILE.nc ...
+    scripts/oracles/xarray_oracle.py --indexer PATH/TO/index FILE.nc ...
 
 Variables our indexer refused (with a warning) are left out of both sides and counted. Prints
 `netcdf files: N | groups: A identical, B differ` and exits non-zero on any difference.
