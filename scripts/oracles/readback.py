@@ -60,13 +60,16 @@ def collect(paths):
     return out
 
 
+EXTRA_ARGS = []
+
+
 def run_indexer(indexer, path, timeout):
     """(refs dict or None, warnings list, failure text or None, fatal bool)."""
     with tempfile.TemporaryDirectory() as td:
         out = os.path.join(td, "refs.json")
         try:
             p = subprocess.run(
-                [indexer, path, "--url", os.path.abspath(path), "--out", out, "--warnings-json"],
+                [indexer, path, "--url", os.path.abspath(path), "--out", out, "--warnings-json"] + EXTRA_ARGS,
                 capture_output=True, timeout=timeout, text=True)
         except subprocess.TimeoutExpired:
             return None, [], "indexer timed out after %d s" % timeout, True
@@ -283,8 +286,11 @@ def main():
     ap.add_argument("--timeout", type=int, default=120)
     ap.add_argument("--label", default="files")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--indexer-arg", action="append", default=[],
+                    help="extra argument for the indexer (repeatable), e.g. --indexer-arg=--unsupported-inline-threshold --indexer-arg=1000000")
     ap.add_argument("paths", nargs="+")
     a = ap.parse_args()
+    EXTRA_ARGS.extend(a.indexer_arg)
     stats = {"files_indexed": 0, "files_refused": 0, "differ_files": 0, "match": 0, "differ": 0,
              "refused": 0, "reasons": collections.Counter(), "file_reasons": collections.Counter(),
              "skipped": collections.Counter()}

@@ -1,7 +1,7 @@
 //! Index one HDF5 / netCDF-4 file and write its kerchunk references (a stand-in for the CLI,
 //! used by `scripts/conformance`).
 //!
-//!     index FILE [--url URL] [--inline-threshold N] [--out OUT.json] [--warnings-json]
+//!     index FILE [--url URL] [--inline-threshold N] [--unsupported-inline-threshold N] [--out OUT.json] [--warnings-json]
 //!
 //! References go to OUT (default stdout). Warnings go to stderr, one per line, as text or,
 //! with `--warnings-json`, as JSON objects `{"path", "refused", "reason", "message"}`.
@@ -15,7 +15,7 @@ use kerchunk_refs::translate::{index_file, IndexOptions};
 use kerchunk_refs::{write_reference_set, WriteOptions};
 
 fn usage() -> String {
-    "usage: index FILE [--url URL] [--inline-threshold N] [--out OUT.json] [--warnings-json]"
+    "usage: index FILE [--url URL] [--inline-threshold N] [--unsupported-inline-threshold N] [--out OUT.json] [--warnings-json]"
         .to_string()
 }
 
@@ -43,6 +43,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             "--out" => out = Some(args.next().ok_or_else(usage)?),
             "--inline-threshold" => {
                 opts.inline_threshold = args.next().ok_or_else(usage)?.parse()?
+            }
+            "--unsupported-inline-threshold" => {
+                opts.unsupported_inline_threshold = Some(args.next().ok_or_else(usage)?.parse()?)
             }
             "--warnings-json" => json_warnings = true,
             _ if file.is_none() && !a.starts_with("--") => file = Some(a),
