@@ -1,3 +1,4 @@
+#![allow(clippy::expect_used)]
 //! Oracle 1: our references for every fixture compared with kerchunk 0.2.10's
 //! (`fixtures/kerchunk-golden/*.json`, made with `inline_threshold=100` and url = the file
 //! name; see fixtures/README.md).
