@@ -82,7 +82,12 @@ fn our_leaves(file: &Hdf5File, v: &Value, out: &mut Vec<Leaf>) {
         }
         Value::Opaque(b) => out.push(Leaf::Text(String::from_utf8_lossy(b).into_owned())),
         Value::Reference(RefValue::Object(Some(a))) => {
-            let p = file.objects.iter().find(|o| o.address == *a).map(|o| o.path.clone()).unwrap_or_default();
+            let p = file
+                .objects
+                .iter()
+                .find(|o| o.address == *a)
+                .map(|o| o.path.clone())
+                .unwrap_or_default();
             out.push(Leaf::Text(format!("ref:{p}")));
         }
         Value::Reference(_) => out.push(Leaf::Null),
@@ -95,7 +100,9 @@ fn base64_decode(s: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let (mut acc, mut bits) = (0u32, 0);
     for c in s.bytes().filter(|&c| c != b'=') {
-        let Some(v) = ALPHABET.iter().position(|&a| a == c) else { continue };
+        let Some(v) = ALPHABET.iter().position(|&a| a == c) else {
+            continue;
+        };
         acc = (acc << 6) | v as u32;
         bits += 6;
         if bits >= 8 {
@@ -109,21 +116,33 @@ fn base64_decode(s: &str) -> Vec<u8> {
 fn same_leaves(a: &[Leaf], b: &[Leaf]) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| match (x, y) {
-            (Leaf::Num(p), Leaf::Num(q)) => p == q || (p.is_nan() && q.is_nan()) || ((p - q).abs() <= 1e-12 * p.abs().max(q.abs())),
-            (Leaf::Bool(p), Leaf::Num(q)) | (Leaf::Num(q), Leaf::Bool(p)) => (*p as u8 as f64) == *q,
+            (Leaf::Num(p), Leaf::Num(q)) => {
+                p == q
+                    || (p.is_nan() && q.is_nan())
+                    || ((p - q).abs() <= 1e-12 * p.abs().max(q.abs()))
+            }
+            (Leaf::Bool(p), Leaf::Num(q)) | (Leaf::Num(q), Leaf::Bool(p)) => {
+                (*p as u8 as f64) == *q
+            }
             _ => x == y,
         })
 }
 
 fn check_file(h5: &Path, expected: &Json, problems: &mut Vec<String>) -> Option<Hdf5File> {
     let name = h5.file_name().unwrap().to_string_lossy().to_string();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let reader = Arc::new(LocalFile::open(h5).unwrap());
     let file = match rt.block_on(walk(reader, WalkOptions::default())) {
         Ok(f) => f,
         Err(e) => {
             if let Some((_, why)) = REFUSED.iter().find(|(n, _)| *n == name) {
-                assert!(e.to_string().contains(why), "{name}: refused with {e}, expected mention of {why}");
+                assert!(
+                    e.to_string().contains(why),
+                    "{name}: refused with {e}, expected mention of {why}"
+                );
             } else {
                 problems.push(format!("{name}: walk failed: {e}"));
             }
@@ -146,13 +165,21 @@ fn check_file(h5: &Path, expected: &Json, problems: &mut Vec<String>) -> Option<
         match kind {
             "softlink" => {
                 let t = o["target"].as_str().unwrap();
-                if !file.other_links.iter().any(|(l, i)| l == path && *i == LinkInfo::Soft(t.into())) {
+                if !file
+                    .other_links
+                    .iter()
+                    .any(|(l, i)| l == path && *i == LinkInfo::Soft(t.into()))
+                {
                     p(format!("{path}: soft link to {t} missing"));
                 }
                 continue;
             }
             "externallink" => {
-                if !file.other_links.iter().any(|(l, i)| l == path && matches!(i, LinkInfo::External { .. })) {
+                if !file
+                    .other_links
+                    .iter()
+                    .any(|(l, i)| l == path && matches!(i, LinkInfo::External { .. }))
+                {
                     p(format!("{path}: external link missing"));
                 }
                 continue;
@@ -160,7 +187,12 @@ fn check_file(h5: &Path, expected: &Json, problems: &mut Vec<String>) -> Option<
             "group" | "dataset" | "datatype" => {}
             _ => continue,
         }
-        let Some(obj) = file.get(path).or_else(|| file.aliases.iter().find(|(a, _)| a == path).and_then(|(_, f)| file.get(f))) else {
+        let Some(obj) = file.get(path).or_else(|| {
+            file.aliases
+                .iter()
+                .find(|(a, _)| a == path)
+                .and_then(|(_, f)| file.get(f))
+        }) else {
             p(format!("{path}: {kind} not found"));
             continue;
         };
@@ -181,22 +213,39 @@ fn check_file(h5: &Path, expected: &Json, problems: &mut Vec<String>) -> Option<
                 expected_leaves(&av["value"], &mut e);
                 our_leaves(&file, &ours.value, &mut g);
                 if !same_leaves(&e, &g) {
-                    p(format!("{path}@{an}: value {:?} != h5py {:?}", short(&g), short(&e)));
+                    p(format!(
+                        "{path}@{an}: value {:?} != h5py {:?}",
+                        short(&g),
+                        short(&e)
+                    ));
                 }
             }
             if obj.attributes.len() != attrs.len() {
-                p(format!("{path}: {} attributes, h5py has {}", obj.attributes.len(), attrs.len()));
+                p(format!(
+                    "{path}: {} attributes, h5py has {}",
+                    obj.attributes.len(),
+                    attrs.len()
+                ));
             }
         }
         match (&obj.kind, kind) {
             (ObjectKind::Group { .. }, "group") | (ObjectKind::Datatype(_), "datatype") => {}
             (ObjectKind::Dataset(d), "dataset") => {
                 let shape: Option<Vec<u64>> = serde_json::from_value(o["shape"].clone()).ok();
-                if o["shape"].is_null() != d.shape.is_none() || (shape.is_some() && shape != d.shape) {
+                if o["shape"].is_null() != d.shape.is_none()
+                    || (shape.is_some() && shape != d.shape)
+                {
                     p(format!("{path}: shape {:?} != {}", d.shape, o["shape"]));
                 }
                 if let Some(max) = o["maxshape"].as_array() {
-                    let ours: Vec<Option<u64>> = d.max_shape.clone().unwrap_or_else(|| d.shape.clone().unwrap_or_default().into_iter().map(Some).collect());
+                    let ours: Vec<Option<u64>> = d.max_shape.clone().unwrap_or_else(|| {
+                        d.shape
+                            .clone()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(Some)
+                            .collect()
+                    });
                     let exp: Vec<Option<u64>> = max.iter().map(|m| m.as_u64()).collect();
                     if ours != exp {
                         p(format!("{path}: maxshape {ours:?} != {exp:?}"));
@@ -212,19 +261,40 @@ fn check_file(h5: &Path, expected: &Json, problems: &mut Vec<String>) -> Option<
                 }
                 let filters: Vec<(u64, Vec<u64>)> = o["filters"]
                     .as_array()
-                    .map(|fs| fs.iter().map(|f| (f["id"].as_u64().unwrap_or(0), serde_json::from_value(f["cd"].clone()).unwrap_or_default())).collect())
+                    .map(|fs| {
+                        fs.iter()
+                            .map(|f| {
+                                (
+                                    f["id"].as_u64().unwrap_or(0),
+                                    serde_json::from_value(f["cd"].clone()).unwrap_or_default(),
+                                )
+                            })
+                            .collect()
+                    })
                     .unwrap_or_default();
-                let ours: Vec<(u64, Vec<u64>)> = d.filters.iter().map(|f| (u64::from(f.id), f.client_data.iter().map(|&c| u64::from(c)).collect())).collect();
+                let ours: Vec<(u64, Vec<u64>)> = d
+                    .filters
+                    .iter()
+                    .map(|f| {
+                        (
+                            u64::from(f.id),
+                            f.client_data.iter().map(|&c| u64::from(c)).collect(),
+                        )
+                    })
+                    .collect();
                 if ours != filters {
                     p(format!("{path}: filters {ours:?} != {filters:?}"));
                 }
                 check_storage(path, o, &d.storage, &mut p);
             }
-            (k, _) => p(format!("{path}: kind {} != {kind}", match k {
-                ObjectKind::Group { .. } => "group",
-                ObjectKind::Dataset(_) => "dataset",
-                ObjectKind::Datatype(_) => "datatype",
-            })),
+            (k, _) => p(format!(
+                "{path}: kind {} != {kind}",
+                match k {
+                    ObjectKind::Group { .. } => "group",
+                    ObjectKind::Dataset(_) => "dataset",
+                    ObjectKind::Datatype(_) => "datatype",
+                }
+            )),
         }
     }
     Some(file)
@@ -241,16 +311,28 @@ fn check_storage(path: &str, o: &Json, s: &Storage, p: &mut impl FnMut(String)) 
         (Storage::External(_), "contiguous") if !o["external"].is_null() => {}
         (Storage::Contiguous(r), "contiguous") => {
             let c = &o["contiguous"];
-            let exp = c["offset"].as_u64().map(|off| (off, c["size"].as_u64().unwrap_or(0)));
+            let exp = c["offset"]
+                .as_u64()
+                .map(|off| (off, c["size"].as_u64().unwrap_or(0)));
             let ours = r.map(|r| (r.offset, r.length));
             if exp != ours {
                 p(format!("{path}: contiguous {ours:?} != {exp:?}"));
             }
         }
-        (Storage::Chunked { chunk_shape, chunks, .. }, "chunked") => {
-            let exp_shape: Vec<u64> = serde_json::from_value(o["chunks"].clone()).unwrap_or_default();
+        (
+            Storage::Chunked {
+                chunk_shape,
+                chunks,
+                ..
+            },
+            "chunked",
+        ) => {
+            let exp_shape: Vec<u64> =
+                serde_json::from_value(o["chunks"].clone()).unwrap_or_default();
             if *chunk_shape != exp_shape {
-                p(format!("{path}: chunk shape {chunk_shape:?} != {exp_shape:?}"));
+                p(format!(
+                    "{path}: chunk shape {chunk_shape:?} != {exp_shape:?}"
+                ));
             }
             if o["chunk_list_trusted"] == Json::Bool(false) || o["chunk_list"].is_null() {
                 return;
@@ -262,18 +344,33 @@ fn check_storage(path: &str, o: &Json, s: &Storage, p: &mut impl FnMut(String)) 
                 .map(|c| {
                     let off: Vec<u64> = serde_json::from_value(c["offset"].clone()).unwrap();
                     let grid = off.iter().zip(&exp_shape).map(|(a, b)| a / b).collect();
-                    (grid, c["byte_offset"].as_u64().unwrap(), c["size"].as_u64().unwrap(), c["mask"].as_u64().unwrap() as u32)
+                    (
+                        grid,
+                        c["byte_offset"].as_u64().unwrap(),
+                        c["size"].as_u64().unwrap(),
+                        c["mask"].as_u64().unwrap() as u32,
+                    )
                 })
                 .collect();
             exp.sort();
-            let mut ours: Vec<_> = chunks.iter().map(|c| (c.grid.clone(), c.offset, c.size, c.filter_mask)).collect();
+            let mut ours: Vec<_> = chunks
+                .iter()
+                .map(|c| (c.grid.clone(), c.offset, c.size, c.filter_mask))
+                .collect();
             ours.sort();
             if ours != exp {
                 let first = ours.iter().zip(&exp).find(|(a, b)| a != b);
-                p(format!("{path}: {} chunks vs h5py {}; first difference {first:?}", ours.len(), exp.len()));
+                p(format!(
+                    "{path}: {} chunks vs h5py {}; first difference {first:?}",
+                    ours.len(),
+                    exp.len()
+                ));
             }
         }
-        (s, l) => p(format!("{path}: storage {s:?} != layout {l}").chars().take(300).collect()),
+        (s, l) => p(format!("{path}: storage {s:?} != layout {l}")
+            .chars()
+            .take(300)
+            .collect()),
     }
 }
 
@@ -281,13 +378,22 @@ fn check_storage(path: &str, o: &Json, s: &Storage, p: &mut impl FnMut(String)) 
 fn walker_matches_h5py_on_every_fixture() {
     let mut problems = Vec::new();
     let mut walked = 0;
-    for (dir, exp_dir) in [("fixtures/h5", "fixtures/expected"), ("fixtures/opera", "fixtures/opera/expected")] {
-        let mut entries: Vec<_> = std::fs::read_dir(repo().join(dir)).unwrap().flatten().map(|e| e.path()).collect();
+    for (dir, exp_dir) in [
+        ("fixtures/h5", "fixtures/expected"),
+        ("fixtures/opera", "fixtures/opera/expected"),
+    ] {
+        let mut entries: Vec<_> = std::fs::read_dir(repo().join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         entries.sort();
         for h5 in entries {
             let name = h5.file_name().unwrap().to_string_lossy().to_string();
             let exp_path = repo().join(exp_dir).join(format!("{name}.json"));
-            let Ok(text) = std::fs::read_to_string(&exp_path) else { continue };
+            let Ok(text) = std::fs::read_to_string(&exp_path) else {
+                continue;
+            };
             let expected: Json = serde_json::from_str(&text).unwrap();
             if check_file(&h5, &expected, &mut problems).is_some() {
                 walked += 1;
@@ -295,5 +401,10 @@ fn walker_matches_h5py_on_every_fixture() {
         }
     }
     assert!(walked > 50, "only {walked} fixtures walked");
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

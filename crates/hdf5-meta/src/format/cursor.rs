@@ -166,7 +166,7 @@ impl<'a> Cursor<'a> {
 
     /// One byte.
     pub fn u8(&mut self) -> Result<u8> {
-        Ok(self.bytes(1)?[0])
+        Ok(self.bytes(1)?.first().copied().unwrap_or_default())
     }
 
     /// Little-endian u16.

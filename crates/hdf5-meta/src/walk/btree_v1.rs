@@ -18,18 +18,25 @@ pub async fn leaves(ctx: &Context, root: u64, kind: BTreeKind, k: u16) -> Result
     while !level.is_empty() {
         for &a in &level {
             if !seen.insert(a) {
-                return Err(ctx.limit(format!("v1 B-tree at {root}: node {a} reached twice (cycle)")));
+                return Err(ctx.limit(format!(
+                    "v1 B-tree at {root}: node {a} reached twice (cycle)"
+                )));
             }
         }
         ctx.prefetch(level.iter().map(|&a| (a, guess))).await?;
         let mut next = Vec::new();
         let mut this_level = None;
         for a in level {
-            let node = ctx.parse_at(a, guess, |b| btree_v1::parse_node(b, a, sizes, kind)).await?;
+            let node = ctx
+                .parse_at(a, guess, |b| btree_v1::parse_node(b, a, sizes, kind))
+                .await?;
             // Every node of one batch sits at the same level, one below the previous batch.
             let want = expected_level.or(this_level).unwrap_or(node.level);
             if node.level != want {
-                return Err(ctx.limit(format!("v1 B-tree at {root}: node {a} has level {} where {want} was expected", node.level)));
+                return Err(ctx.limit(format!(
+                    "v1 B-tree at {root}: node {a} has level {} where {want} was expected",
+                    node.level
+                )));
             }
             this_level = Some(node.level);
             if node.level == 0 {

@@ -32,7 +32,12 @@ pub struct IoOptions {
 
 impl Default for IoOptions {
     fn default() -> Self {
-        Self { block_size: 64 * 1024, head_size: 1 << 20, max_gap: 256 * 1024, max_concurrency: 32 }
+        Self {
+            block_size: 64 * 1024,
+            head_size: 1 << 20,
+            max_gap: 256 * 1024,
+            max_concurrency: 32,
+        }
     }
 }
 
@@ -78,7 +83,7 @@ pub struct BlockCache {
 impl BlockCache {
     /// Wrap a reader; asks it for its length once.
     pub async fn new(inner: Arc<dyn RangeReader>, opts: IoOptions) -> io::Result<Self> {
-        let len = inner.len().await?;
+        let len = inner.size().await?;
         let opts = IoOptions {
             block_size: opts.block_size.max(512),
             max_concurrency: opts.max_concurrency.max(1),
@@ -116,7 +121,12 @@ impl BlockCache {
     /// Change the block size (e.g. to the file's page size once the superblock is known).
     /// Blocks already cached stay valid.
     pub fn set_block_size(&mut self, block_size: u64) {
-        if self.state.lock().map(|s| s.blocks.is_empty()).unwrap_or(false) {
+        if self
+            .state
+            .lock()
+            .map(|s| s.blocks.is_empty())
+            .unwrap_or(false)
+        {
             self.opts.block_size = block_size.max(512);
         }
     }
@@ -124,7 +134,6 @@ impl BlockCache {
     /// Read the head of the file speculatively (one request of `head_size` bytes).
     pub async fn read_head(&self) -> io::Result<Bytes> {
         let n = self.opts.head_size.min(self.len);
-        self.prefetch(&[0..n]).await?;
         self.read(0, n).await
     }
 
@@ -142,7 +151,7 @@ impl BlockCache {
         if start >= end {
             return Ok(Bytes::new());
         }
-        let runs = self.plan(&[start..end])?;
+        let runs = self.plan(std::slice::from_ref(&(start..end)))?;
         try_join_all(runs.iter().map(|r| self.fetch(r))).await?;
         // Assemble from the runs that cover [start, end).
         let covering = self.covering(start, end)?;
@@ -166,15 +175,24 @@ impl BlockCache {
 
     /// Statistics so far.
     pub fn stats(&self) -> IoStats {
-        let Ok(state) = self.state.lock() else { return IoStats::default() };
+        let Ok(state) = self.state.lock() else {
+            return IoStats::default();
+        };
         let mut log = state.log.clone();
         drop(state);
         log.sort_by_key(|e| e.0);
         // Longest chain of requests where each starts after the previous ended.
-        let mut chain = vec![1u64; log.len()];
-        for i in 0..log.len() {
-            let best = (0..i).filter(|&j| log[j].1 <= log[i].0).map(|j| chain[j]).max().unwrap_or(0);
-            chain[i] = best + 1;
+        let mut chain: Vec<u64> = Vec::with_capacity(log.len());
+        for (i, entry) in log.iter().enumerate() {
+            let best = log
+                .iter()
+                .zip(&chain)
+                .take(i)
+                .filter(|(earlier, _)| earlier.1 <= entry.0)
+                .map(|(_, &c)| c)
+                .max()
+                .unwrap_or(0);
+            chain.push(best + 1);
         }
         let first = log.iter().map(|e| e.0).min();
         let last = log.iter().map(|e| e.1).max();
@@ -190,7 +208,9 @@ impl BlockCache {
     }
 
     fn lock(&self) -> io::Result<std::sync::MutexGuard<'_, State>> {
-        self.state.lock().map_err(|_| io::Error::other("cache lock poisoned"))
+        self.state
+            .lock()
+            .map_err(|_| io::Error::other("cache lock poisoned"))
     }
 
     /// Register runs for the missing blocks of `ranges` and return every run they need.
@@ -209,19 +229,25 @@ impl BlockCache {
         wanted.dedup();
         let mut state = self.lock()?;
         let mut needed: Vec<Arc<Run>> = Vec::new();
-        let missing: Vec<u64> = wanted.iter().copied().filter(|b| !state.blocks.contains_key(b)).collect();
+        let missing: Vec<u64> = wanted
+            .iter()
+            .copied()
+            .filter(|b| !state.blocks.contains_key(b))
+            .collect();
         // Group missing blocks into runs, bridging small gaps of blocks not yet cached.
-        let mut i = 0;
-        while i < missing.len() {
-            let first = missing[i];
-            let mut last = first;
-            while i + 1 < missing.len()
-                && missing[i + 1] - last <= gap_blocks + 1
-                && (last + 1..missing[i + 1]).all(|b| !state.blocks.contains_key(&b))
-            {
-                i += 1;
-                last = missing[i];
+        let mut runs: Vec<(u64, u64)> = Vec::new();
+        for &b in &missing {
+            match runs.last_mut() {
+                Some((_, last))
+                    if b - *last <= gap_blocks + 1
+                        && (*last + 1..b).all(|g| !state.blocks.contains_key(&g)) =>
+                {
+                    *last = b;
+                }
+                _ => runs.push((b, b)),
             }
+        }
+        for (first, last) in runs {
             let run = Arc::new(Run {
                 start: first * bs,
                 end: ((last + 1) * bs).min(self.len),
@@ -230,7 +256,6 @@ impl BlockCache {
             for b in first..=last {
                 state.blocks.insert(b, Arc::clone(&run));
             }
-            i += 1;
         }
         for b in wanted {
             if let Some(run) = state.blocks.get(&b) {
@@ -248,7 +273,10 @@ impl BlockCache {
         let state = self.lock()?;
         let mut out: Vec<Arc<Run>> = Vec::new();
         for b in start / bs..=(end - 1) / bs {
-            let run = state.blocks.get(&b).ok_or_else(|| io::Error::other("block missing from cache"))?;
+            let run = state
+                .blocks
+                .get(&b)
+                .ok_or_else(|| io::Error::other("block missing from cache"))?;
             if !out.last().is_some_and(|l| Arc::ptr_eq(l, run)) {
                 out.push(Arc::clone(run));
             }
@@ -260,16 +288,26 @@ impl BlockCache {
         let result = run
             .data
             .get_or_init(|| async {
-                let _permit = self.permits.acquire().await.map_err(|e| Arc::new(io::Error::other(e)))?;
+                let _permit = self
+                    .permits
+                    .acquire()
+                    .await
+                    .map_err(|e| Arc::new(io::Error::other(e)))?;
                 let started = Instant::now();
-                let data = self.inner.read_range(run.start..run.end).await.map_err(Arc::new)?;
+                let data = self
+                    .inner
+                    .read_range(run.start..run.end)
+                    .await
+                    .map_err(Arc::new)?;
                 if let Ok(mut state) = self.state.lock() {
                     state.log.push((started, Instant::now(), data.len() as u64));
                 }
                 Ok(data)
             })
             .await;
-        result.clone().map_err(|e| io::Error::new(e.kind(), e.to_string()))
+        result
+            .clone()
+            .map_err(|e| io::Error::new(e.kind(), e.to_string()))
     }
 }
 
@@ -279,12 +317,20 @@ mod tests {
     use crate::walk::source::MemoryFile;
 
     fn file(n: usize) -> Arc<dyn RangeReader> {
-        Arc::new(MemoryFile::new((0..n).map(|i| (i % 251) as u8).collect::<Vec<_>>(), "mem"))
+        Arc::new(MemoryFile::new(
+            (0..n).map(|i| (i % 251) as u8).collect::<Vec<_>>(),
+            "mem",
+        ))
     }
 
     #[tokio::test]
     async fn reads_are_cached_and_coalesced() {
-        let opts = IoOptions { block_size: 1024, head_size: 4096, max_gap: 2048, max_concurrency: 4 };
+        let opts = IoOptions {
+            block_size: 1024,
+            head_size: 4096,
+            max_gap: 2048,
+            max_concurrency: 4,
+        };
         let cache = BlockCache::new(file(100_000), opts).await.unwrap();
         let head = cache.read_head().await.unwrap();
         assert_eq!(head.len(), 4096);
@@ -293,13 +339,22 @@ mod tests {
         assert_eq!(b[0], (1000 % 251) as u8);
         assert_eq!(cache.stats().requests, 1);
         // Two ranges 1.5 KiB apart (gap <= max_gap) become one request.
-        cache.prefetch(&[10_000..10_100, 11_700..11_800]).await.unwrap();
+        cache
+            .prefetch(&[10_000..10_100, 11_700..11_800])
+            .await
+            .unwrap();
         assert_eq!(cache.stats().requests, 2);
         // A read spanning cached runs assembles correctly.
         let span = cache.read(4000, 7000).await.unwrap();
-        assert!(span.iter().enumerate().all(|(i, &v)| v == ((4000 + i) % 251) as u8));
+        assert!(span
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| v == ((4000 + i) % 251) as u8));
         // Reads past EOF are clamped.
         assert_eq!(cache.read(99_990, 100).await.unwrap().len(), 10);
-        assert_eq!(cache.stats().rounds, cache.stats().requests.min(cache.stats().rounds));
+        assert_eq!(
+            cache.stats().rounds,
+            cache.stats().requests.min(cache.stats().rounds)
+        );
     }
 }

@@ -21,7 +21,9 @@ pub async fn enumerate(
     max_dims: &[Option<u64>],
     chunk_k: u16,
 ) -> Result<Vec<ChunkRef>> {
-    let Some(addr) = c.address else { return Ok(Vec::new()) };
+    let Some(addr) = c.address else {
+        return Ok(Vec::new());
+    };
     let rank = c.chunk_dims.len();
     if dims.len() != rank || c.chunk_dims.contains(&0) {
         return Err(ctx.limit(format!(
@@ -29,7 +31,9 @@ pub async fn enumerate(
             dims.len()
         )));
     }
-    let unfiltered = c.chunk_bytes().ok_or_else(|| ctx.limit(format!("chunk index at {addr}: chunk size overflows")))?;
+    let unfiltered = c
+        .chunk_bytes()
+        .ok_or_else(|| ctx.limit(format!("chunk index at {addr}: chunk size overflows")))?;
     let max: Vec<u64> = if max_dims.is_empty() {
         dims.to_vec()
     } else {
@@ -40,23 +44,53 @@ pub async fn enumerate(
     let found: Vec<IndexedChunk> = match &c.index {
         ChunkIndex::BTreeV1 => btree_v1_chunks(ctx, addr, c, chunk_k).await?,
         ChunkIndex::SingleChunk { filtered } => {
-            vec![(vec![0; rank], chunk_index::single_chunk::entry(Some(addr), filtered.map(|f| (f.size, f.filter_mask))))]
+            vec![(
+                vec![0; rank],
+                chunk_index::single_chunk::entry(
+                    Some(addr),
+                    filtered.map(|f| (f.size, f.filter_mask)),
+                ),
+            )]
         }
         ChunkIndex::Implicit => implicit::chunks(addr, unfiltered, dims, &max, &c.chunk_dims)
-            .ok_or_else(|| ctx.limit(format!("implicit chunk index at {addr}: inconsistent dimensions")))?
-            .map(|ch| (ch.coords, ChunkEntry { address: Some(ch.address), filtered_size: None, filter_mask: 0 }))
+            .ok_or_else(|| {
+                ctx.limit(format!(
+                    "implicit chunk index at {addr}: inconsistent dimensions"
+                ))
+            })?
+            .map(|ch| {
+                (
+                    ch.coords,
+                    ChunkEntry {
+                        address: Some(ch.address),
+                        filtered_size: None,
+                        filter_mask: 0,
+                    },
+                )
+            })
             .collect(),
         ChunkIndex::FixedArray { .. } => chunk_arrays::fixed_array(ctx, addr, c, &max).await?,
-        ChunkIndex::ExtensibleArray { .. } => chunk_arrays::extensible_array(ctx, addr, c, &max).await?,
-        ChunkIndex::BTreeV2 { .. } => super::btree_v2::chunk_entries(ctx, addr, rank, layout_version).await?,
+        ChunkIndex::ExtensibleArray { .. } => {
+            chunk_arrays::extensible_array(ctx, addr, c, &max).await?
+        }
+        ChunkIndex::BTreeV2 { .. } => {
+            super::btree_v2::chunk_entries(ctx, addr, rank, layout_version).await?
+        }
     };
     let mut out: Vec<(u64, ChunkRef)> = Vec::with_capacity(found.len());
     for (coords, e) in found {
         let Some(a) = e.address else { continue };
-        let Some(linear) = chunk_index::coords_to_linear(&coords, &grid) else { continue }; // outside the extent
+        let Some(linear) = chunk_index::coords_to_linear(&coords, &grid) else {
+            continue;
+        }; // outside the extent
         out.push((
             linear,
-            ChunkRef { grid: coords, offset: ctx.base.saturating_add(a), size: e.stored_size(unfiltered), filter_mask: e.filter_mask },
+            ChunkRef {
+                grid: coords,
+                offset: ctx.base.saturating_add(a),
+                size: e.stored_size(unfiltered),
+                filter_mask: e.filter_mask,
+            },
         ));
     }
     out.sort_by_key(|(l, _)| *l);
@@ -64,18 +98,40 @@ pub async fn enumerate(
     Ok(out.into_iter().map(|(_, c)| c).collect())
 }
 
-async fn btree_v1_chunks(ctx: &Context, addr: u64, c: &ChunkedLayout, k: u16) -> Result<Vec<IndexedChunk>> {
+async fn btree_v1_chunks(
+    ctx: &Context,
+    addr: u64,
+    c: &ChunkedLayout,
+    k: u16,
+) -> Result<Vec<IndexedChunk>> {
     let rank = c.chunk_dims.len();
     let leaves = btree_v1::leaves(ctx, addr, BTreeKind::Chunk { rank }, k).await?;
     let mut out = Vec::new();
     for node in leaves {
-        let Keys::Chunk(keys) = node.keys else { continue };
+        let Keys::Chunk(keys) = node.keys else {
+            continue;
+        };
         for (key, child) in keys.into_iter().zip(node.children) {
-            let coords: Vec<u64> = key.offsets.iter().zip(&c.chunk_dims).map(|(o, d)| o / d).collect();
+            let coords: Vec<u64> = key
+                .offsets
+                .iter()
+                .zip(&c.chunk_dims)
+                .map(|(o, d)| o / d)
+                .collect();
             if coords.len() != rank {
-                return Err(ctx.limit(format!("chunk B-tree at {addr}: key of rank {} for a rank-{rank} dataset", coords.len())));
+                return Err(ctx.limit(format!(
+                    "chunk B-tree at {addr}: key of rank {} for a rank-{rank} dataset",
+                    coords.len()
+                )));
             }
-            out.push((coords, ChunkEntry { address: Some(child), filtered_size: Some(u64::from(key.chunk_size)), filter_mask: key.filter_mask }));
+            out.push((
+                coords,
+                ChunkEntry {
+                    address: Some(child),
+                    filtered_size: Some(u64::from(key.chunk_size)),
+                    filter_mask: key.filter_mask,
+                },
+            ));
         }
     }
     Ok(out)

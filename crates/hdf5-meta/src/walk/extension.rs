@@ -27,21 +27,36 @@ pub struct Extension {
 pub async fn read(ctx: &Context, sb: &Superblock) -> Result<Extension> {
     let mut ext = Extension {
         page_size: None,
-        chunk_btree_k: if sb.version == 1 && sb.indexed_storage_k > 0 { sb.indexed_storage_k } else { DEFAULT_CHUNK_K },
+        chunk_btree_k: if sb.version == 1 && sb.indexed_storage_k > 0 {
+            sb.indexed_storage_k
+        } else {
+            DEFAULT_CHUNK_K
+        },
         sohm_table: None,
     };
-    let Some(addr) = sb.extension_address else { return Ok(ext) };
+    let Some(addr) = sb.extension_address else {
+        return Ok(ext);
+    };
     let h = header::load(ctx, addr).await?;
     let fe = |e| ctx.format_error(e);
     if let Some(m) = h.first(kinds::FILE_SPACE_INFO) {
-        ext.page_size = file_space::parse_file_space_info(&m.data, m.address, ctx.sizes).map_err(fe)?.page_size;
+        ext.page_size = file_space::parse_file_space_info(&m.data, m.address, ctx.sizes)
+            .map_err(fe)?
+            .page_size;
     }
     if let Some(m) = h.first(BTREE_K) {
-        ext.chunk_btree_k = file_space::parse_btree_k(&m.data, m.address, ctx.sizes).map_err(fe)?.indexed_storage.max(1);
+        ext.chunk_btree_k = file_space::parse_btree_k(&m.data, m.address, ctx.sizes)
+            .map_err(fe)?
+            .indexed_storage
+            .max(1);
     }
     if let Some(m) = h.first(kinds::DRIVER_INFO) {
         // Driver info message: version, 8-character driver id, ... (same ids as the v0/v1 block).
-        let id = m.data.get(1..9).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+        let id = m
+            .data
+            .get(1..9)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
         if id == superblock::FAMILY_DRIVER_ID || id == superblock::MULTI_DRIVER_ID {
             return Err(super::walker::multi_file_error(ctx, &id));
         }

@@ -21,5 +21,5 @@ mod walker;
 
 pub use cache::{BlockCache, IoOptions, IoStats};
 pub use error::WalkError;
-pub use source::{LocalFile, MemoryFile, RangeReader, StoreObject};
+pub use source::{LocalFile, MemoryFile, RangeReader, StoreObject, WithLatency};
 pub use walker::{walk, WalkOptions};

@@ -15,7 +15,7 @@ pub trait RangeReader: Send + Sync + Debug {
     /// Read `range`; returns fewer bytes only when the range runs past the end of the file.
     async fn read_range(&self, range: Range<u64>) -> io::Result<Bytes>;
     /// Total length of the file in bytes.
-    async fn len(&self) -> io::Result<u64>;
+    async fn size(&self) -> io::Result<u64>;
     /// Human-readable location (path or URL) used in errors and logs.
     fn location(&self) -> &str;
 }
@@ -32,7 +32,10 @@ impl LocalFile {
     pub fn open(path: impl AsRef<std::path::Path>) -> io::Result<Self> {
         let path = path.as_ref();
         let file = std::fs::File::open(path)?;
-        Ok(Self { file: Arc::new(file), location: path.display().to_string() })
+        Ok(Self {
+            file: Arc::new(file),
+            location: path.display().to_string(),
+        })
     }
 }
 
@@ -53,7 +56,7 @@ impl RangeReader for LocalFile {
         .map_err(io::Error::other)?
     }
 
-    async fn len(&self) -> io::Result<u64> {
+    async fn size(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
     }
 
@@ -72,7 +75,10 @@ pub struct MemoryFile {
 impl MemoryFile {
     /// Wrap bytes under a display name.
     pub fn new(data: impl Into<Bytes>, location: impl Into<String>) -> Self {
-        Self { data: data.into(), location: location.into() }
+        Self {
+            data: data.into(),
+            location: location.into(),
+        }
     }
 }
 
@@ -85,7 +91,7 @@ impl RangeReader for MemoryFile {
         Ok(self.data.slice(start as usize..end as usize))
     }
 
-    async fn len(&self) -> io::Result<u64> {
+    async fn size(&self) -> io::Result<u64> {
         Ok(self.data.len() as u64)
     }
 
@@ -106,26 +112,38 @@ pub struct StoreObject {
 impl StoreObject {
     /// An object at `path` in `store`, displayed as `location` (e.g. its URL).
     pub fn new(store: Arc<dyn ObjectStore>, path: StorePath, location: impl Into<String>) -> Self {
-        Self { store, path, location: location.into(), len: tokio::sync::OnceCell::new() }
+        Self {
+            store,
+            path,
+            location: location.into(),
+            len: tokio::sync::OnceCell::new(),
+        }
     }
 }
 
 #[async_trait]
 impl RangeReader for StoreObject {
     async fn read_range(&self, range: Range<u64>) -> io::Result<Bytes> {
-        let len = self.len().await?;
+        let len = self.size().await?;
         let end = range.end.min(len);
         let start = range.start.min(end);
         if start == end {
             return Ok(Bytes::new());
         }
-        self.store.get_range(&self.path, start..end).await.map_err(io::Error::other)
+        self.store
+            .get_range(&self.path, start..end)
+            .await
+            .map_err(io::Error::other)
     }
 
-    async fn len(&self) -> io::Result<u64> {
+    async fn size(&self) -> io::Result<u64> {
         self.len
             .get_or_try_init(|| async {
-                let meta = self.store.head(&self.path).await.map_err(io::Error::other)?;
+                let meta = self
+                    .store
+                    .head(&self.path)
+                    .await
+                    .map_err(io::Error::other)?;
                 Ok(meta.size)
             })
             .await
@@ -134,5 +152,36 @@ impl RangeReader for StoreObject {
 
     fn location(&self) -> &str {
         &self.location
+    }
+}
+
+/// A reader that waits a fixed time before every request: it makes round trips cost what
+/// they cost on a network, for tests and benchmarks of the I/O strategy.
+#[derive(Debug)]
+pub struct WithLatency {
+    inner: Arc<dyn RangeReader>,
+    delay: std::time::Duration,
+}
+
+impl WithLatency {
+    /// Wrap `inner`, delaying each request by `delay`.
+    pub fn new(inner: Arc<dyn RangeReader>, delay: std::time::Duration) -> Self {
+        Self { inner, delay }
+    }
+}
+
+#[async_trait]
+impl RangeReader for WithLatency {
+    async fn read_range(&self, range: Range<u64>) -> io::Result<Bytes> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.read_range(range).await
+    }
+
+    async fn size(&self) -> io::Result<u64> {
+        self.inner.size().await
+    }
+
+    fn location(&self) -> &str {
+        self.inner.location()
     }
 }
