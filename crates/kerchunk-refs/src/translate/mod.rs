@@ -1,16 +1,46 @@
 //! HDF5 / netCDF-4 file → kerchunk reference set, following kerchunk 0.2.10's
 //! `SingleHdf5ToZarr` (kerchunk-behavior.md §2) except where its output is unusable or
-//! silently wrong. The deliberate differences are listed in each module's docs and collected
-//! in `fixtures`' golden test allow-list.
+//! silently wrong.
 //!
 //! - [`dtype`]: datatype → Zarr dtype; [`fill`]: fill values; [`filters`]: codecs and
 //!   filter masks; [`codecs`]: Rust decoders/encoders; [`attrs`]: `.zattrs`; [`dims`]:
-//!   `_ARRAY_DIMENSIONS`; [`dataset`]: one dataset's metadata and chunks.
+//!   `_ARRAY_DIMENSIONS`; [`strings`]: fixed-length strings HDF5 rewrites on read;
+//!   [`dataset`]: one dataset's metadata and chunks.
 //!
 //! Output layout: root `.zgroup`/`.zattrs`; `<group>/.zgroup`/`.zattrs` for every group;
 //! `<path>/.zarray`, `<path>/.zattrs` and chunk keys for every dataset that can be
 //! represented. A dataset that cannot be represented emits nothing and yields a [`Warning`]
 //! with `refused = true` naming the reason: output is never knowingly wrong.
+//!
+//! # Deliberate differences from kerchunk 0.2.10
+//! (checked by `tests/golden.rs` against kerchunk's own output for every fixture)
+//! 1. Inline chunk bytes are never JSON-minified (kerchunk rewrites chunks that parse as JSON).
+//! 2. Compact datasets are always embedded (kerchunk drops them above `inline_threshold`).
+//! 3. Filter masks: the declared pipeline is the majority mask; chunks stored with another
+//!    mask, and unfiltered partial edge chunks (`DONT_FILTER_PARTIAL_BOUND_CHUNKS`), are
+//!    decoded, re-encoded and embedded (kerchunk: first chunk's mask, truncated at its highest
+//!    bit; ignores the edge-chunk flag; refuses heterogeneous masks above 100 bytes).
+//! 4. fletcher32 maps to numcodecs `fletcher32`; the filter list keeps HDF5 pipeline order.
+//! 5. LZF, scale-offset and HDF5-LZ4 data are decoded in Rust (data path) when small.
+//! 6. Compounds (flat, packed) become structured dtypes; HDF5 array types fold into the
+//!    shape; opaque is `|V<n>` (kerchunk fails on all of these under zarr 3).
+//! 7. Object references embed target paths (kerchunk: `"None"`); region references and vlen
+//!    sequences are refused (kerchunk embeds repr garbage); virtual datasets are refused
+//!    (kerchunk: metadata only, reads as fill).
+//! 8. Scalar vlen strings keep their data (kerchunk loses it).
+//! 9. Attributes: compound → JSON object (kerchunk aborts the object), n-d arrays → nested
+//!    lists (kerchunk: repr string), object references → target path.
+//! 10. `_ARRAY_DIMENSIONS` uses the scale's name, not its full path (`z`, not `grp/z`), as
+//!     netCDF-4/xarray name the dimension.
+//! 11. Fixed-length string datasets (> 1 byte) get `_Encoding: "utf-8"` (xarray decodes to
+//!     str as for the file); space-padded strings and bytes after a NUL terminator are
+//!     rewritten as HDF5 returns them (kerchunk references the raw bytes).
+//! 12. Fill values: in netCDF-4 files (root `_NCProperties`) every variable without
+//!     `_FillValue` gets `null`; where unwritten chunks exist the HDF5 fill is used instead of
+//!     kerchunk's `null`/`" "`, so unwritten data reads as HDF5 reads it; a bytes
+//!     `_FillValue` is base64-encoded once.
+//! 13. External raw data (one segment) is referenced in the external file.
+//! 14. Names containing `\` are refused (zarr-python reads it as a separator).
 
 pub mod attrs;
 pub mod codecs;
