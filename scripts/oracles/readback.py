@@ -101,7 +101,9 @@ def run_indexer(indexer, path, timeout):
 def refusal_reason(message):
     m = message.lower()
     for key, label in (("not an hdf5 file", "not HDF5"), ("file driver", "multi-file driver"),
-                       ("truncated", "truncated file"), ("limit", "limit")):
+                       ("truncated", "truncated file"), ("invalid", "malformed structure"),
+                       ("bad signature", "malformed structure"), ("incomplete", "malformed structure"),
+                       ("unsupported", "unsupported structure"), ("limit", "limit")):
         if key in m:
             return label
     return "other"
