@@ -89,6 +89,9 @@ pub enum RefsError {
         /// Why it cannot be written.
         reason: String,
     },
+    /// The HDF5 file could not be walked (not HDF5, truncated, malformed, over a limit).
+    #[error("{0}")]
+    Hdf5(String),
     /// An error returned by a caller-supplied callback, passed through unchanged.
     #[error("callback failed: {0}")]
     Callback(Box<dyn std::error::Error + Send + Sync>),

@@ -6,6 +6,7 @@
 //! - [`zarr`]: `.zarray` / `.zgroup` / `.zattrs` and numcodecs configs.
 //! - [`read`](mod@read) / [`write`](mod@write): streaming JSON (and JSON.gz) reader and writer.
 //! - [`template`]: the plain `{{name}}` substitution used by `templates` and `gen`.
+//! - [`translate`]: HDF5 model → reference set (kerchunk's `SingleHdf5ToZarr`).
 //! - [`profile`]: per-file additions for downstream workflows (OPERA DISP).
 
 pub mod chunk_key;
@@ -15,6 +16,7 @@ pub mod read;
 pub mod reference;
 pub mod reference_set;
 pub mod template;
+pub mod translate;
 pub mod write;
 pub mod zarr;
 

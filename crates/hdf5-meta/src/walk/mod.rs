@@ -15,6 +15,7 @@ mod extension;
 mod external;
 mod groups;
 pub mod header;
+pub mod raw;
 pub mod source;
 mod walker;
 
