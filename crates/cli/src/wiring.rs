@@ -1,48 +1,17 @@
-//! The CLI's calls into the translation (`kerchunk_refs::translate`) and combine (`combine`)
-//! libraries, kept in this one module so each is a single, obvious wiring point.
+//! The CLI's calls into the combine library (`crates/combine`), kept in this one module so
+//! they are a single, obvious wiring point.
 //!
-//! WIRING STATUS: both libraries are being written on their own branches (`translate`,
-//! `combine`); until they are merged these functions report that the feature is not in this
-//! build. Everything around them (arguments, storage, outputs, progress, the OPERA profile)
-//! is live.
+//! WIRING STATUS: the library is being written on its own branch (`combine`); until it is
+//! merged these functions report that the feature is not in this build. Everything around
+//! them (arguments, storage, inputs, outputs, progress) is live.
 
 use std::io::Write;
-use std::sync::Arc;
-
-use hdf5_meta::model::Hdf5File;
-use hdf5_meta::walk::RangeReader;
-use kerchunk_refs::ReferenceSet;
 
 use crate::error::{CliError, Result};
 
 fn not_landed(what: &str, library: &str) -> CliError {
     CliError::fail(format!(
         "`kerchunk {what}` is not available in this build yet: it needs {library}, which has not been merged"
-    ))
-}
-
-/// Options of one translation.
-#[derive(Debug, Clone, Copy)]
-#[allow(dead_code)] // Read once `translate` is wired.
-pub struct TranslateOptions {
-    /// Chunks smaller than this many bytes are embedded.
-    pub inline_threshold: u64,
-}
-
-/// Translates a walked file into references whose chunks point at `url`; also returns the
-/// translation's warnings as text.
-///
-/// WIRING (branch `translate`): `kerchunk_refs::translate::translate(file,
-/// &RawReader::open(reader, io).await?, Some(url), &IndexOptions { inline_threshold, .. })`.
-pub async fn translate(
-    _file: &Hdf5File,
-    _reader: Arc<dyn RangeReader>,
-    _url: &str,
-    _opts: TranslateOptions,
-) -> Result<(ReferenceSet, Vec<String>)> {
-    Err(not_landed(
-        "index",
-        "the HDF5 → reference translation (kerchunk_refs::translate)",
     ))
 }
 

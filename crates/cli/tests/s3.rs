@@ -8,7 +8,12 @@
 //! Without the venv the tests are skipped with a loud message, unless
 //! `KERCHUNK_REQUIRE_S3=1` (set by `.ci/run`), which makes a missing server a failure.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -22,7 +27,8 @@ fn repo() -> PathBuf {
 }
 
 fn venv_bin(name: &str) -> PathBuf {
-    let venv = std::env::var_os("KERCHUNK_TEST_VENV").map_or_else(|| repo().join(".venv"), PathBuf::from);
+    let venv =
+        std::env::var_os("KERCHUNK_TEST_VENV").map_or_else(|| repo().join(".venv"), PathBuf::from);
     venv.join("bin").join(name)
 }
 
@@ -77,7 +83,11 @@ fn start(uploads: &[(&str, &Path)]) -> Option<Server> {
         eprintln!("\n!!!!!!!! {msg} !!!!!!!!\n");
         return None;
     }
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(&moto)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .env("INITIAL_NO_AUTH_ACTION_COUNT", "3")
@@ -86,7 +96,11 @@ fn start(uploads: &[(&str, &Path)]) -> Option<Server> {
         .spawn()
         .unwrap();
     let endpoint = format!("http://127.0.0.1:{port}");
-    let mut server = Server { child, endpoint, creds: Value::Null };
+    let mut server = Server {
+        child,
+        endpoint,
+        creds: Value::Null,
+    };
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
@@ -94,12 +108,20 @@ fn start(uploads: &[(&str, &Path)]) -> Option<Server> {
         std::thread::sleep(Duration::from_millis(100));
     }
     let mut setup = Command::new(&python);
-    setup.arg(repo().join("scripts/s3_test_setup.py")).arg(&server.endpoint);
+    setup
+        .arg(repo().join("scripts/s3_test_setup.py"))
+        .arg(&server.endpoint);
     for (target, path) in uploads {
-        setup.arg("--upload").arg(format!("{target}={}", path.display()));
+        setup
+            .arg("--upload")
+            .arg(format!("{target}={}", path.display()));
     }
     let out = setup.output().unwrap();
-    assert!(out.status.success(), "setup failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "setup failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     server.creds = serde_json::from_slice(&out.stdout).unwrap();
     Some(server)
 }
@@ -150,7 +172,9 @@ fn inspect_with_per_side_credentials() {
     let files = opera_files();
     let f = &files[0];
     let key = format!("disp/{}", name(f));
-    let Some(s) = start(&[(&format!("data/{key}"), f)]) else { return };
+    let Some(s) = start(&[(&format!("data/{key}"), f)]) else {
+        return;
+    };
     let url = format!("s3://data/{key}");
 
     // Data credentials on the data side: works, and the JSON describes the product.
@@ -159,7 +183,12 @@ fn inspect_with_per_side_credentials() {
     let o = kerchunk(&a);
     assert!(o.status.success(), "{}", stderr(&o));
     let j: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let d = j["objects"].as_array().unwrap().iter().find(|o| o["path"] == "/short_wavelength_displacement").unwrap();
+    let d = j["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["path"] == "/short_wavelength_displacement")
+        .unwrap();
     assert_eq!(d["shape"], serde_json::json!([200, 300]));
     assert_eq!(j["size"], std::fs::metadata(f).unwrap().len());
 
@@ -177,84 +206,186 @@ fn inspect_with_per_side_credentials() {
     let o = kerchunk(&a);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("403") || err.contains("AccessDenied") || err.contains("Access Denied"), "{err}");
+    assert!(
+        err.contains("403") || err.contains("AccessDenied") || err.contains("Access Denied"),
+        "{err}"
+    );
     assert!(!err.contains(&s.secret("refs")), "{err}");
 
     // Without options, the (wrong) environment credentials are used and rejected.
-    let o = kerchunk(&args(&["inspect", &url, "--data-option", &format!("aws_endpoint={}", s.endpoint), "--data-option", "aws_allow_http=true"]));
+    let o = kerchunk(&args(&[
+        "inspect",
+        &url,
+        "--data-option",
+        &format!("aws_endpoint={}", s.endpoint),
+        "--data-option",
+        "aws_allow_http=true",
+    ]));
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(!err.contains("wrong-secret-from-the-environment") && !err.contains("wrong-token-from-the-environment"), "{err}");
+    assert!(
+        !err.contains("wrong-secret-from-the-environment")
+            && !err.contains("wrong-token-from-the-environment"),
+        "{err}"
+    );
 
     // An unknown option key is a usage error (exit 2) that names the key, not the value.
-    let o = kerchunk(&args(&["inspect", &url, "--data-option", "aws_colour=hidden-value"]));
+    let o = kerchunk(&args(&[
+        "inspect",
+        &url,
+        "--data-option",
+        "aws_colour=hidden-value",
+    ]));
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("aws_colour") && !err.contains("hidden-value"), "{err}");
+    assert!(
+        err.contains("aws_colour") && !err.contains("hidden-value"),
+        "{err}"
+    );
 }
 
-/// The whole workflow over S3: index three products from the data bucket into the refs
-/// bucket (one gzipped), `latest`, combine from the refs bucket into the refs bucket, and
-/// read the stack back with xarray through fsspec/s3fs using both buckets' credentials.
-#[test]
-#[ignore = "needs the translate and combine libraries wired in (crates/cli/src/wiring.rs)"]
-fn index_latest_combine_over_s3() {
-    let files = opera_files();
-    let targets: Vec<String> = files.iter().map(|f| format!("data/disp/{}", name(f))).collect();
-    let uploads: Vec<(&str, &Path)> = targets.iter().map(String::as_str).zip(files.iter().map(PathBuf::as_path)).collect();
-    let Some(s) = start(&uploads) else { return };
-    let urls: Vec<String> = targets.iter().map(|t| format!("s3://{t}")).collect();
-
-    // Index: two into plain JSON with --out-dir, one single file into JSON.gz with -o.
-    let mut a = args(&["index", "--profile", "opera-disp", "--out-dir", "s3://refs/per-file/", "--jobs", "2"]);
+/// Indexes the three OPERA fixtures from the data bucket into the refs bucket: two with
+/// `--out-dir` (plain JSON, concurrently), one with `-o` into JSON.gz. Returns the per-file
+/// reference URLs in file order.
+fn index_into_refs_bucket(s: &Server, files: &[PathBuf]) -> Vec<String> {
+    let urls: Vec<String> = files
+        .iter()
+        .map(|f| format!("s3://data/disp/{}", name(f)))
+        .collect();
+    let mut a = args(&[
+        "index",
+        "--profile",
+        "opera-disp",
+        "--out-dir",
+        "s3://refs/per-file/",
+        "--jobs",
+        "2",
+    ]);
     a.extend(urls.iter().take(2).cloned());
     a.extend(s.options("--data-option", "data"));
     a.extend(s.options("--refs-option", "refs"));
     let o = kerchunk(&a);
     assert!(o.status.success(), "{}", stderr(&o));
-    let last = name(&files[2]);
-    let gz = format!("s3://refs/per-file/{last}.json.gz");
+    let gz = format!("s3://refs/per-file/{}.json.gz", name(&files[2]));
     let mut a = args(&["index", "--profile", "opera-disp", &urls[2], "-o", &gz]);
     a.extend(s.options("--data-option", "data"));
     a.extend(s.options("--refs-option", "refs"));
     let o = kerchunk(&a);
     assert!(o.status.success(), "{}", stderr(&o));
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            if i == 2 {
+                gz.clone()
+            } else {
+                format!("s3://refs/per-file/{}.json", name(f))
+            }
+        })
+        .collect()
+}
 
-    // Swapped credentials: the data key cannot write the refs bucket.
-    let mut a = args(&["index", "--profile", "opera-disp", &urls[0], "-o", "s3://refs/denied.json"]);
+fn uploads(files: &[PathBuf]) -> Vec<(String, PathBuf)> {
+    files
+        .iter()
+        .map(|f| (format!("data/disp/{}", name(f)), f.clone()))
+        .collect()
+}
+
+/// Runs scripts/check_opera_stack.py over S3 with both buckets' credentials.
+fn check_with_xarray(s: &Server, stack: Option<&str>, per_file: &[String]) {
+    let mut check = Command::new(venv_bin("python"));
+    check.arg(repo().join("scripts/check_opera_stack.py"));
+    if let Some(stack) = stack {
+        check.args(["--stack", stack]);
+    }
+    check
+        .arg("--nc-dir")
+        .arg(repo().join("fixtures/opera"))
+        .args([
+            "--url-prefix",
+            "s3://data/disp",
+            "--s3-endpoint",
+            &s.endpoint,
+        ])
+        .args([
+            "--refs-key",
+            &s.key("refs"),
+            "--refs-secret",
+            &s.secret("refs"),
+        ])
+        .args([
+            "--data-key",
+            &s.key("data"),
+            "--data-secret",
+            &s.secret("data"),
+        ])
+        .args(per_file);
+    let o = check.output().unwrap();
+    assert!(
+        o.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
+    );
+}
+
+/// Index from the data bucket into the refs bucket, each with its own key; the per-file
+/// stores read back with xarray through fsspec/s3fs equal the files read with h5py.
+#[test]
+fn index_over_s3() {
+    let files = opera_files();
+    let up = uploads(&files);
+    let up: Vec<(&str, &Path)> = up.iter().map(|(t, p)| (t.as_str(), p.as_path())).collect();
+    let Some(s) = start(&up) else { return };
+    let per_file = index_into_refs_bucket(&s, &files);
+
+    // Swapped credentials: the data key cannot write the refs bucket; nothing is written.
+    let src = format!("s3://data/disp/{}", name(&files[0]));
+    let mut a = args(&[
+        "index",
+        "--profile",
+        "opera-disp",
+        &src,
+        "-o",
+        "s3://refs/denied.json",
+    ]);
     a.extend(s.options("--data-option", "data"));
     a.extend(s.options("--refs-option", "data"));
     let o = kerchunk(&a);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(!stderr(&o).contains(&s.secret("data")));
+    assert!(!stderr(&o).contains(&s.secret("data")), "{}", stderr(&o));
 
-    let per_file: Vec<String> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| if i == 2 { gz.clone() } else { format!("s3://refs/per-file/{}.json", name(f)) })
-        .collect();
+    check_with_xarray(&s, None, &per_file);
+}
+
+/// The whole workflow over S3: index, `latest`, combine from the refs bucket into it (small
+/// chunks inlined from the data bucket), and the stack read back with xarray.
+#[test]
+#[ignore = "needs the combine library wired in (crates/cli/src/wiring.rs)"]
+fn latest_and_combine_over_s3() {
+    let files = opera_files();
+    let up = uploads(&files);
+    let up: Vec<(&str, &Path)> = up.iter().map(|(t, p)| (t.as_str(), p.as_path())).collect();
+    let Some(s) = start(&up) else { return };
+    let per_file = index_into_refs_bucket(&s, &files);
+
     let o = kerchunk(&[vec!["latest".to_string()], per_file.clone()].concat());
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 3);
 
-    // Combine from the refs bucket into it; small chunks are inlined from the data bucket.
-    let mut a = args(&["combine", "--profile", "opera-disp", "-o", "s3://refs/stack.json"]);
+    let mut a = args(&[
+        "combine",
+        "--profile",
+        "opera-disp",
+        "-o",
+        "s3://refs/stack.json",
+    ]);
     a.extend(per_file.iter().cloned());
     a.extend(s.options("--data-option", "data"));
     a.extend(s.options("--refs-option", "refs"));
     let o = kerchunk(&a);
     assert!(o.status.success(), "{}", stderr(&o));
 
-    // Read back with xarray through fsspec/s3fs.
-    let mut check = Command::new(venv_bin("python"));
-    check
-        .arg(repo().join("scripts/check_opera_stack.py"))
-        .args(["--stack", "s3://refs/stack.json", "--nc-dir"])
-        .arg(repo().join("fixtures/opera"))
-        .args(["--url-prefix", "s3://data/disp", "--s3-endpoint", &s.endpoint])
-        .args(["--refs-key", &s.key("refs"), "--refs-secret", &s.secret("refs")])
-        .args(["--data-key", &s.key("data"), "--data-secret", &s.secret("data")])
-        .args(&per_file);
-    let o = check.output().unwrap();
-    assert!(o.status.success(), "{}\n{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    check_with_xarray(&s, Some("s3://refs/stack.json"), &per_file);
 }

@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hdf5_meta::walk::{walk, LocalFile, RangeReader, WalkOptions};
+use hdf5_meta::walk::raw::RawReader;
+use hdf5_meta::walk::{walk, IoOptions, LocalFile, RangeReader, WalkOptions};
 use kerchunk_refs::profile::opera_disp::{self, parse_datetime_ns, ProfileError};
 use kerchunk_refs::zarr::decode_vlen;
 use kerchunk_refs::ReferenceSet;
@@ -15,12 +16,13 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-async fn open(path: &Path) -> (hdf5_meta::model::Hdf5File, Arc<dyn RangeReader>) {
+async fn open(path: &Path) -> (hdf5_meta::model::Hdf5File, RawReader) {
     let reader: Arc<dyn RangeReader> = Arc::new(LocalFile::open(path).unwrap());
     let file = walk(Arc::clone(&reader), WalkOptions::default())
         .await
         .unwrap();
-    (file, reader)
+    let raw = RawReader::open(reader, IoOptions::default()).await.unwrap();
+    (file, raw)
 }
 
 /// `OPERA_..._{ref}_{sec}_v..` → the two datetimes as the product writes them.
@@ -53,11 +55,11 @@ async fn opera_fixtures() {
     assert_eq!(names.len(), 3);
     for name in names {
         let path = dir.join(&name);
-        let (file, reader) = open(&path).await;
+        let (file, raw) = open(&path).await;
         let url = format!("s3://final-bucket/disp/{name}");
         let mut refs = ReferenceSet::new();
         refs.set_zgroup("");
-        let e = opera_disp::apply(&mut refs, &file, reader.as_ref(), &url, "v1.0")
+        let e = opera_disp::apply(&mut refs, &file, &raw, &url, "v1.0")
             .await
             .unwrap();
         let (r, s) = dates_from_name(&name);
@@ -81,22 +83,17 @@ async fn opera_fixtures() {
 
 #[tokio::test]
 async fn vlen_and_compact_strings() {
-    let (file, reader) =
-        open(&repo().join("crates/kerchunk-refs/tests/data/opera_id_vlen.h5")).await;
-    let (r, s) = opera_disp::read_datetimes(&file, reader.as_ref())
-        .await
-        .unwrap();
+    let (file, raw) = open(&repo().join("crates/kerchunk-refs/tests/data/opera_id_vlen.h5")).await;
+    let (r, s) = opera_disp::read_datetimes(&file, &raw).await.unwrap();
     assert_eq!(r, parse_datetime_ns("2016-07-05 14:07:55").unwrap());
     assert_eq!(s, parse_datetime_ns("2016-07-29 14:07:56").unwrap());
 }
 
 #[tokio::test]
 async fn missing_field_is_named() {
-    let (file, reader) =
+    let (file, raw) =
         open(&repo().join("crates/kerchunk-refs/tests/data/opera_id_missing.h5")).await;
-    let err = opera_disp::read_datetimes(&file, reader.as_ref())
-        .await
-        .unwrap_err();
+    let err = opera_disp::read_datetimes(&file, &raw).await.unwrap_err();
     assert!(
         matches!(&err, ProfileError::MissingField { field, .. } if field == "identification/secondary_datetime")
     );
@@ -109,11 +106,8 @@ async fn missing_field_is_named() {
 
 #[tokio::test]
 async fn malformed_datetime_is_named() {
-    let (file, reader) =
-        open(&repo().join("crates/kerchunk-refs/tests/data/opera_id_bad.h5")).await;
-    let err = opera_disp::read_datetimes(&file, reader.as_ref())
-        .await
-        .unwrap_err();
+    let (file, raw) = open(&repo().join("crates/kerchunk-refs/tests/data/opera_id_bad.h5")).await;
+    let err = opera_disp::read_datetimes(&file, &raw).await.unwrap_err();
     let msg = err.to_string();
     assert!(
         msg.contains("secondary_datetime") && msg.contains("yesterday"),

@@ -5,8 +5,10 @@ use std::io::Write;
 use std::sync::Arc;
 
 use futures::{stream, StreamExt};
-use hdf5_meta::walk::{walk, WalkOptions};
+use hdf5_meta::walk::raw::RawReader;
+use hdf5_meta::walk::walk;
 use kerchunk_refs::profile::opera_disp;
+use kerchunk_refs::translate::{translate, IndexOptions};
 use kerchunk_refs::{write_reference_set, WriteOptions};
 
 use crate::args::{IndexArgs, ProfileName};
@@ -14,7 +16,6 @@ use crate::error::{CliError, Context, Result};
 use crate::output::PendingOutput;
 use crate::progress::{note, Progress};
 use crate::storage::{Location, Side, Storage};
-use crate::wiring::{self, TranslateOptions};
 
 /// kerchunk's usual inline threshold when no profile says otherwise.
 pub const DEFAULT_INLINE_THRESHOLD: u64 = 100;
@@ -146,18 +147,23 @@ fn plan(args: &IndexArgs) -> Result<Vec<Job>> {
     Ok(jobs)
 }
 
-async fn index_one(job: &Job, storage: &Storage, opts: TranslateOptions) -> Result<Done> {
+async fn index_one(job: &Job, storage: &Storage, opts: &IndexOptions) -> Result<Done> {
     let reader = storage.reader(Side::Data, &job.src)?;
-    // Walk errors name the file themselves.
-    let file = walk(Arc::clone(&reader), WalkOptions::default())
+    // Walk and raw-read errors name the file themselves.
+    let fail = |e: &dyn std::fmt::Display| CliError::fail(e.to_string());
+    let file = walk(Arc::clone(&reader), opts.walk)
         .await
-        .map_err(|e| CliError::fail(e.to_string()))?;
-    let (mut refs, warnings) =
-        wiring::translate(&file, Arc::clone(&reader), &job.url, opts).await?;
+        .map_err(|e| fail(&e))?;
+    let raw = RawReader::open(reader, opts.walk.io)
+        .await
+        .map_err(|e| fail(&e))?;
+    let (mut refs, warnings) = translate(&file, &raw, Some(&job.url), opts)
+        .await
+        .map_err(|e| CliError::fail(format!("{}: {e}", job.src.display())))?;
     if let Some(version) = &job.product_version {
-        opera_disp::apply(&mut refs, &file, reader.as_ref(), &job.url, version)
+        opera_disp::apply(&mut refs, &file, &raw, &job.url, version)
             .await
-            .map_err(|e| CliError::fail(e.to_string()))?;
+            .map_err(|e| fail(&e))?;
     }
     let out = PendingOutput::create(storage, &job.out)?;
     let w = out.writer()?;
@@ -170,11 +176,12 @@ async fn index_one(job: &Job, storage: &Storage, opts: TranslateOptions) -> Resu
     w.flush().context(job.out.display())?;
     drop(w);
     out.commit().await?;
+    let io = raw.stats();
     Ok(Done {
         references: refs.len(),
-        warnings,
-        requests: file.io.requests,
-        bytes_read: file.io.bytes,
+        warnings: warnings.iter().map(ToString::to_string).collect(),
+        requests: file.io.requests + io.requests,
+        bytes_read: file.io.bytes + io.bytes,
     })
 }
 
@@ -193,13 +200,15 @@ pub async fn run(
         Some(ProfileName::OperaDisp) => opera_disp::INLINE_THRESHOLD,
         None => DEFAULT_INLINE_THRESHOLD,
     });
-    let opts = TranslateOptions {
+    let opts = IndexOptions {
         inline_threshold: threshold,
+        ..IndexOptions::default()
     };
     let total = jobs.len();
     let bar = progress.bar(total as u64, "files indexed");
     let mut results = stream::iter(jobs.iter().map(|job| {
         let storage = Arc::clone(&storage);
+        let opts = &opts;
         async move { (job, index_one(job, &storage, opts).await) }
     }))
     .buffer_unordered(args.jobs);

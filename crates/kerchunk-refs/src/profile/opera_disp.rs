@@ -18,15 +18,14 @@
 //! `<M8[ns]`, `0.0` for `<f8`); `compressor` is null. The identification fields are scalar
 //! strings (fixed-length `|S26` in products, variable-length accepted too) such as
 //! `2016-07-05 14:07:55.000000`, read from the file's raw data; a missing field is an error
-//! naming it. Use [`INLINE_THRESHOLD`] (ASF's 300) when translating for this profile.
+//! naming it. The fields are read through the walker's raw-data reader
+//! ([`RawReader`]). Use [`INLINE_THRESHOLD`] (ASF's 300) when translating for this profile.
 
 use bytes::Bytes;
-use hdf5_meta::format::global_heap;
 use hdf5_meta::format::messages::datatype::{Datatype, VarLenKind};
-use hdf5_meta::format::superblock;
 use hdf5_meta::format::value::{decode_string, Value};
 use hdf5_meta::model::{Hdf5File, ObjectKind, Storage};
-use hdf5_meta::walk::RangeReader;
+use hdf5_meta::walk::raw::{RawError, RawReader};
 use serde_json::Value as Json;
 
 use crate::chunk_key::join_key;
@@ -81,15 +80,13 @@ pub enum ProfileError {
         /// What is wrong.
         reason: String,
     },
-    /// Reading a field's data failed.
-    #[error("{file}: OPERA DISP profile: reading /{field}: {source}")]
-    Io {
-        /// The file.
-        file: String,
+    /// Reading a field's data failed (the error names the file).
+    #[error("OPERA DISP profile: reading /{field}: {source}")]
+    Read {
         /// HDF5 path of the field.
         field: String,
-        /// The reader's error.
-        source: std::io::Error,
+        /// The raw reader's error.
+        source: RawError,
     },
     /// The reference set already has a node where a profile variable goes.
     #[error(
@@ -229,13 +226,13 @@ impl Extras {
 }
 
 /// Reads the two identification datetimes of a walked file (nanoseconds since the epoch).
-pub async fn read_datetimes(file: &Hdf5File, reader: &dyn RangeReader) -> Result<(i64, i64)> {
+pub async fn read_datetimes(file: &Hdf5File, raw: &RawReader) -> Result<(i64, i64)> {
     let mut out = [0i64; 2];
     for (slot, field) in out
         .iter_mut()
         .zip([REFERENCE_DATETIME_FIELD, SECONDARY_DATETIME_FIELD])
     {
-        let text = read_string_field(file, reader, field).await?;
+        let text = read_string_field(file, raw, field).await?;
         *slot = parse_datetime_ns(&text).ok_or_else(|| ProfileError::BadField {
             file: file.location.clone(),
             field: field.to_string(),
@@ -253,11 +250,11 @@ pub async fn read_datetimes(file: &Hdf5File, reader: &dyn RangeReader) -> Result
 /// `product_version` is recorded as given; the size is the walked file's.
 pub async fn extras(
     file: &Hdf5File,
-    reader: &dyn RangeReader,
+    raw: &RawReader,
     final_url: &str,
     product_version: &str,
 ) -> Result<Extras> {
-    let (reference, secondary) = read_datetimes(file, reader).await?;
+    let (reference, secondary) = read_datetimes(file, raw).await?;
     Ok(Extras::new(
         final_url,
         file.size,
@@ -323,34 +320,25 @@ pub fn add_extras(refs: &mut ReferenceSet, e: &Extras) -> Result<()> {
 pub async fn apply(
     refs: &mut ReferenceSet,
     file: &Hdf5File,
-    reader: &dyn RangeReader,
+    raw: &RawReader,
     final_url: &str,
     product_version: &str,
 ) -> Result<Extras> {
-    let e = extras(file, reader, final_url, product_version).await?;
+    let e = extras(file, raw, final_url, product_version).await?;
     add_extras(refs, &e)?;
     Ok(e)
 }
 
 /// The value of a scalar string dataset (`field` without the leading `/`): fixed-length or
 /// variable-length, stored compact, contiguous or as one unfiltered chunk.
-///
-/// This is the profile's only raw-data read. It goes straight to the range reader (and, for
-/// variable-length strings, the global heap parser); the intent is to route it through the
-/// walker's raw-data reader (`hdf5_meta::walk::raw`) once that is available.
-async fn read_string_field(
-    file: &Hdf5File,
-    reader: &dyn RangeReader,
-    field: &str,
-) -> Result<String> {
+async fn read_string_field(file: &Hdf5File, raw: &RawReader, field: &str) -> Result<String> {
     let location = || file.location.clone();
     let bad = |reason: String| ProfileError::BadField {
         file: location(),
         field: field.to_string(),
         reason,
     };
-    let io = |source: std::io::Error| ProfileError::Io {
-        file: location(),
+    let read_err = |source: RawError| ProfileError::Read {
         field: field.to_string(),
         source,
     };
@@ -372,12 +360,12 @@ async fn read_string_field(
     }
     let stored: Bytes = match &d.storage {
         Storage::Compact(data) => Bytes::copy_from_slice(data),
-        Storage::Contiguous(Some(r)) => read_exact(reader, r.offset, elem).await.map_err(io)?,
+        Storage::Contiguous(Some(r)) => raw.read(r.offset, elem).await.map_err(read_err)?,
         Storage::Contiguous(None) => {
             return Err(bad("never written (no storage allocated)".to_string()))
         }
         Storage::Chunked { chunks, .. } if d.filters.is_empty() => match chunks.as_slice() {
-            [c] => read_exact(reader, c.offset, elem).await.map_err(io)?,
+            [c] => raw.read(c.offset, elem).await.map_err(read_err)?,
             _ => {
                 return Err(bad(format!(
                     "expected one stored chunk, found {}",
@@ -398,13 +386,16 @@ async fn read_string_field(
         Datatype::String(t) => decode_string(element, t.padding),
         Datatype::VarLen(t) => match t.kind {
             VarLenKind::String { padding, .. } => {
-                let bytes = read_vlen_string(file, reader, element)
-                    .await
-                    .map_err(|e| match e {
-                        VlenError::Io(e) => io(e),
-                        VlenError::Invalid(why) => bad(why),
-                    })?;
-                decode_string(&bytes, padding)
+                let items = raw.read_vlen(element).await.map_err(read_err)?;
+                let (len, data) = items
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| bad("no variable-length element".to_string()))?;
+                let n = usize::try_from(len).unwrap_or(usize::MAX);
+                let bytes = data.get(..n).ok_or_else(|| {
+                    bad(format!("string of {len} bytes longer than its heap object"))
+                })?;
+                decode_string(bytes, padding)
             }
             VarLenKind::Sequence => {
                 return Err(bad("a variable-length sequence, not a string".to_string()))
@@ -423,75 +414,6 @@ async fn read_string_field(
         Value::String(s) => Ok(s),
         _ => Err(bad("not valid UTF-8".to_string())),
     }
-}
-
-enum VlenError {
-    Io(std::io::Error),
-    Invalid(String),
-}
-
-/// Exactly `len` bytes at absolute position `offset`.
-async fn read_exact(reader: &dyn RangeReader, offset: u64, len: u64) -> std::io::Result<Bytes> {
-    let end = offset
-        .checked_add(len)
-        .ok_or_else(|| std::io::Error::other(format!("range {offset}+{len} overflows")))?;
-    let b = reader.read_range(offset..end).await?;
-    if (b.len() as u64) < len {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            format!("bytes {offset}..{end} lie past the end of the file"),
-        ));
-    }
-    Ok(b)
-}
-
-/// The bytes of one variable-length string element (its descriptor is `descriptor`).
-async fn read_vlen_string(
-    file: &Hdf5File,
-    reader: &dyn RangeReader,
-    descriptor: &[u8],
-) -> Result<Vec<u8>, VlenError> {
-    let invalid = |e: hdf5_meta::FormatError| VlenError::Invalid(e.to_string());
-    // The superblock gives the Size of Offsets / Lengths the descriptor and heap use.
-    let head = reader
-        .read_range(file.base_address..file.base_address.saturating_add(512))
-        .await
-        .map_err(VlenError::Io)?;
-    let sb = superblock::parse(&head, file.base_address).map_err(invalid)?;
-    let sizes = sb.sizes;
-    let d = global_heap::parse_vlen_descriptor(descriptor, 0, sizes).map_err(invalid)?;
-    let Some(addr) = d.heap_id.collection_address.filter(|_| d.length > 0) else {
-        return Ok(Vec::new());
-    };
-    let at = file
-        .base_address
-        .checked_add(addr)
-        .ok_or_else(|| VlenError::Invalid(format!("heap address {addr} overflows")))?;
-    let hlen = global_heap::header_len(sizes) as u64;
-    let header = read_exact(reader, at, hlen).await.map_err(VlenError::Io)?;
-    let size = global_heap::collection_size(&header, addr, sizes).map_err(invalid)?;
-    if size > MAX_FIELD_BYTES.saturating_mul(16) {
-        return Err(VlenError::Invalid(format!(
-            "global heap collection at {addr} claims {size} bytes"
-        )));
-    }
-    let raw = read_exact(reader, at, size).await.map_err(VlenError::Io)?;
-    let coll = global_heap::parse(&raw, addr, sizes).map_err(invalid)?;
-    let data = coll
-        .object_data(&raw, d.heap_id.object_index)
-        .ok_or_else(|| {
-            VlenError::Invalid(format!(
-                "global heap object {} missing",
-                d.heap_id.object_index
-            ))
-        })?;
-    let n = usize::try_from(d.length).unwrap_or(usize::MAX);
-    data.get(..n).map(<[u8]>::to_vec).ok_or_else(|| {
-        VlenError::Invalid(format!(
-            "string of {} bytes longer than its heap object",
-            d.length
-        ))
-    })
 }
 
 #[cfg(test)]
