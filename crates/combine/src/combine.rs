@@ -134,16 +134,6 @@ fn compare_sig(
             format!("{:?}", s.dims),
         ));
     }
-    if r.chunks != s.chunks {
-        return Err(mismatch(
-            var,
-            MismatchKind::ChunkShape,
-            a,
-            format!("{:?}", r.chunks),
-            b,
-            format!("{:?}", s.chunks),
-        ));
-    }
     let shape_ok = r.shape.len() == s.shape.len()
         && r.shape
             .iter()
@@ -158,6 +148,16 @@ fn compare_sig(
             format!("{:?}", r.shape),
             b,
             format!("{:?}", s.shape),
+        ));
+    }
+    if r.chunks != s.chunks {
+        return Err(mismatch(
+            var,
+            MismatchKind::ChunkShape,
+            a,
+            format!("{:?}", r.chunks),
+            b,
+            format!("{:?}", s.chunks),
         ));
     }
     if r.dtype != s.dtype {
@@ -223,6 +223,20 @@ fn sorted_union(lists: impl Iterator<Item = Vec<Scalar>>) -> Vec<Scalar> {
     all
 }
 
+/// A value present in both sorted lists.
+fn common_value(a: &[Scalar], b: &[Scalar]) -> Option<Scalar> {
+    let (mut i, mut j) = (0, 0);
+    while let (Some(x), Some(y)) = (a.get(i), b.get(j)) {
+        match x.compare(y) {
+            Some(Ordering::Less) => i += 1,
+            Some(Ordering::Greater) => j += 1,
+            Some(Ordering::Equal) => return Some(x.clone()),
+            None => return None,
+        }
+    }
+    None
+}
+
 fn position(coord: &[Scalar], v: &Scalar) -> u64 {
     coord.partition_point(|c| c.compare(v) == Some(Ordering::Less)) as u64
 }
@@ -284,6 +298,10 @@ pub fn run(
         let mut ids: Vec<(&u32, &u32)> = s.arrays.iter().collect();
         ids.sort();
         for (&path, &sig) in &ids {
+            let name = path_names.get(path as usize).map_or("", |p| p);
+            if options.concat_dims.iter().any(|d| d == name) {
+                continue; // replaced by the written coordinate
+            }
             if let Some(&(ri, rsig)) = reference.get(&path) {
                 if rsig == sig {
                     continue;
@@ -371,20 +389,27 @@ pub fn run(
         match conflict {
             None => accepted.push((i, b)),
             Some(j) => {
-                let first = summaries.get(j).map_or(String::new(), |x| x.name.clone());
-                let (lo, _) = b.first().copied().unwrap_or((0, 0));
-                let olo = accepted
-                    .iter()
-                    .find(|(k, _)| *k == j)
-                    .and_then(|(_, ob)| ob.first())
-                    .map_or(0, |x| x.0);
-                let value = coords
-                    .first()
-                    .and_then(|c| c.get(lo.max(olo) as usize))
-                    .map_or_else(String::new, |v| v.to_string());
+                let other = summaries.get(j);
+                let first = other.map_or(String::new(), |x| x.name.clone());
+                // Overlapping ranges: a shared value in every dim is a duplicate, otherwise
+                // the inputs are interleaved.
+                let shared: Option<Vec<Scalar>> = (0..ndims)
+                    .map(|d| {
+                        let a = s.values.get(d).map_or(&[][..], |v| v);
+                        let b = other.and_then(|o| o.values.get(d)).map_or(&[][..], |v| v);
+                        common_value(a, b)
+                    })
+                    .collect();
+                let Some(shared) = shared else {
+                    return Err(CombineError::Layout {
+                        var: options.concat_dims.first().cloned().unwrap_or_default(),
+                        input: s.name.clone(),
+                        reason: format!("its coordinate values are interleaved with those of input {first}, so its chunks cannot be placed"),
+                    });
+                };
                 let e = CombineError::DuplicateCoordinate {
                     dim: options.concat_dims.first().cloned().unwrap_or_default(),
-                    value,
+                    value: shared.first().map_or_else(String::new, |v| v.to_string()),
                     first,
                     second: s.name.clone(),
                 };
