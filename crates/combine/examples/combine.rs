@@ -43,7 +43,8 @@ fn real_main() -> Result<(), Box<dyn std::error::Error>> {
             "--dtype" => {
                 let v = val()?;
                 let (d, t) = v.split_once('=').ok_or("--dtype DIM=DTYPE")?;
-                o.coord_dtypes.insert(d.to_string(), NpType::parse(t).ok_or("unknown dtype")?);
+                o.coord_dtypes
+                    .insert(d.to_string(), NpType::parse(t).ok_or("unknown dtype")?);
             }
             "--keep" => o.filter.keep_prefixes.push(val()?),
             "--drop" => o.filter.drop_prefixes.push(val()?),
@@ -62,7 +63,10 @@ fn real_main() -> Result<(), Box<dyn std::error::Error>> {
     let out = out.ok_or("-o OUT is required")?;
     let file = BufWriter::with_capacity(1 << 20, std::fs::File::create(&out)?);
     let w: Box<dyn Write> = if out.ends_with(".gz") {
-        Box::new(flate2::write::GzEncoder::new(file, flate2::Compression::default()))
+        Box::new(flate2::write::GzEncoder::new(
+            file,
+            flate2::Compression::default(),
+        ))
     } else {
         Box::new(file)
     };

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::batch::Batch;
 use crate::cftime::CfUnits;
 use crate::coord::{encode, infer_type, NpType, Scalar};
 use crate::error::{CombineError, MismatchKind, Result};
@@ -484,27 +485,115 @@ pub fn run(
         written += 3;
         report.coordinates.push((dim.clone(), coord.len()));
     }
-    let mut ctx = EmitCtx {
+    let jobs: Vec<(usize, &Summary, &Input)> = order
+        .iter()
+        .filter_map(|&i| {
+            let s = summaries.get(i)?;
+            Some((i, s, inputs.get(s.index)?))
+        })
+        .collect();
+    let shared = Emitter {
         options,
         plan: &plan,
         path_names: &path_names,
         sigs: &sigs,
         fetcher,
-        sink,
-        written: 0,
-        inlined: 0,
     };
-    for &i in &order {
-        let Some(s) = summaries.get(i) else { continue };
-        let Some(input) = inputs.get(s.index) else {
-            continue;
-        };
-        ctx.emit_input(i, s, input)?;
-        report.combined.push(s.name.clone());
-    }
-    report.references = written + ctx.written;
-    report.inlined = ctx.inlined;
+    let (n, inlined) = emit_all(&shared, &jobs, sink)?;
+    report.combined = jobs.iter().map(|(_, s, _)| s.name.clone()).collect();
+    report.references = written + n;
+    report.inlined = inlined;
     Ok(report)
+}
+
+/// Pass 2 over every input: on worker threads when there are several cores, each input's
+/// references buffered in a [`Batch`] and written in input order by this thread.
+fn emit_all(
+    em: &Emitter<'_>,
+    jobs: &[(usize, &Summary, &Input)],
+    sink: &mut dyn RefSink,
+) -> Result<(u64, u64)> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len());
+    let (mut written, mut inlined) = (0u64, 0u64);
+    if workers <= 1 {
+        for &(i, s, input) in jobs {
+            let mut ctx = em.ctx(sink);
+            ctx.emit_input(i, s, input)?;
+            written += ctx.written;
+            inlined += ctx.inlined;
+        }
+        return Ok((written, inlined));
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|sc| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Result<(Batch, u64)>)>(workers);
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let next = &next;
+            sc.spawn(move || loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&(i, s, input)) = jobs.get(k) else {
+                    break;
+                };
+                let mut batch = Batch::default();
+                let mut ctx = em.ctx(&mut batch);
+                let r = ctx.emit_input(i, s, input);
+                let inl = ctx.inlined;
+                let failed = r.is_err();
+                if tx.send((k, r.map(|()| (batch, inl)))).is_err() || failed {
+                    // Stop handing out work after an error.
+                    next.store(jobs.len(), std::sync::atomic::Ordering::Relaxed);
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut pending: std::collections::BTreeMap<usize, Result<(Batch, u64)>> =
+            std::collections::BTreeMap::new();
+        let mut want = 0usize;
+        for (k, r) in rx {
+            pending.insert(k, r);
+            while let Some(r) = pending.remove(&want) {
+                let (batch, inl) = r?;
+                batch.replay(sink)?;
+                written += batch.len() as u64;
+                inlined += inl;
+                want += 1;
+            }
+        }
+        if want < jobs.len() {
+            return Err(CombineError::NoInputs(
+                " (a combining thread stopped)".into(),
+            ));
+        }
+        Ok((written, inlined))
+    })
+}
+
+/// What every pass-2 worker shares.
+struct Emitter<'a> {
+    options: &'a CombineOptions,
+    plan: &'a Plan,
+    path_names: &'a [Arc<str>],
+    sigs: &'a [Arc<Sig>],
+    fetcher: Option<&'a dyn ByteFetcher>,
+}
+
+impl<'a> Emitter<'a> {
+    fn ctx<'s>(&'s self, sink: &'s mut dyn RefSink) -> EmitCtx<'s> {
+        EmitCtx {
+            options: self.options,
+            plan: self.plan,
+            path_names: self.path_names,
+            sigs: self.sigs,
+            fetcher: self.fetcher,
+            sink,
+            written: 0,
+            inlined: 0,
+        }
+    }
 }
 
 fn scan_all(
@@ -525,7 +614,9 @@ fn scan_all(
             .collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<Result<Vec<Summary>>> = std::thread::scope(|sc| {
+    // Every worker claims inputs in increasing order and finishes what it claimed, so all
+    // inputs before the first failing one are scanned: the error reported is deterministic.
+    let results: Vec<Vec<(usize, Result<Summary>)>> = std::thread::scope(|sc| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 sc.spawn(|| {
@@ -533,27 +624,33 @@ fn scan_all(
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(inp) = inputs.get(i) else { break };
-                        out.push(scan(i, inp, options, fetcher, shared)?);
+                        let r = scan(i, inp, options, fetcher, shared);
+                        let failed = r.is_err();
+                        out.push((i, r));
+                        if failed {
+                            next.store(inputs.len(), std::sync::atomic::Ordering::Relaxed);
+                            break;
+                        }
                     }
-                    Ok(out)
+                    out
                 })
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(CombineError::NoInputs(" (a scanning thread failed)".into()))
-                })
-            })
+            .map(|h| h.join().unwrap_or_default())
             .collect()
     });
-    let mut all = Vec::with_capacity(inputs.len());
-    for r in results {
-        all.extend(r?);
+    let mut all: Vec<(usize, Result<Summary>)> = results.into_iter().flatten().collect();
+    all.sort_by_key(|(i, _)| *i);
+    let mut out = Vec::with_capacity(all.len());
+    for (_, r) in all {
+        out.push(r?);
     }
-    all.sort_by_key(|s| s.index);
-    Ok(all)
+    if out.len() != inputs.len() {
+        return Err(CombineError::NoInputs(" (a scanning thread failed)".into()));
+    }
+    Ok(out)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -953,6 +1050,8 @@ impl EmitCtx<'_> {
         let mut zattrs_done: HashSet<u32> = HashSet::new();
         let mut queue: Vec<(String, String, Option<(u64, u64)>)> = Vec::new();
         let mut key_buf = String::new();
+        let mut last_parent = String::from("\u{0}");
+        let mut last_id: Option<u32> = None;
         let mut idx: Vec<u64> = Vec::new();
         let threshold = if self.fetcher.is_some() {
             self.options.inline_threshold
@@ -972,7 +1071,14 @@ impl EmitCtx<'_> {
                 return Ok(());
             }
             let (parent, leaf) = split_key(key);
-            let id = path_ids.get(parent).copied();
+            let id = if parent == last_parent {
+                last_id
+            } else {
+                last_parent.clear();
+                last_parent.push_str(parent);
+                last_id = path_ids.get(parent).copied();
+                last_id
+            };
             if leaf == ".zgroup"
                 || (leaf == ".zattrs" && id.is_some_and(|g| s.groups.contains(&g)))
                 || (parent.is_empty() && leaf.starts_with(".z"))

@@ -421,20 +421,19 @@ impl<'de> Visitor<'de> for ValueVisitor {
         let Some(url) = url else {
             return Ok(Raw::Bad("empty reference list".into()));
         };
-        let offset: Option<serde_json::Value> = seq.next_element()?;
+        let offset: Option<Int> = seq.next_element()?;
         let Some(offset) = offset else {
             return Ok(Raw::List(url, None));
         };
-        let length: Option<serde_json::Value> = seq.next_element()?;
+        let length: Option<Int> = seq.next_element()?;
         if seq.next_element::<IgnoredAny>()?.is_some() {
             return Ok(Raw::Bad("reference list has more than 3 elements".into()));
         }
-        match (offset.as_u64(), length.as_ref().and_then(|l| l.as_u64())) {
-            (Some(o), Some(l)) => Ok(Raw::List(url, Some((o, l)))),
-            _ => Ok(Raw::Bad(format!(
-                "offset and length must be non-negative integers, found {offset} and {}",
-                length.map_or_else(|| "nothing".to_string(), |l| l.to_string())
-            ))),
+        match (offset, length) {
+            (Int(Some(o)), Some(Int(Some(l)))) => Ok(Raw::List(url, Some((o, l)))),
+            _ => Ok(Raw::Bad(
+                "offset and length must both be non-negative integers".into(),
+            )),
         }
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Raw<'de>, E> {
@@ -451,6 +450,48 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
     fn visit_unit<E: de::Error>(self) -> std::result::Result<Raw<'de>, E> {
         Ok(Raw::Bad("null is not a reference value".into()))
+    }
+}
+
+/// An offset or length: a non-negative integer, or `None` for anything else.
+struct Int(Option<u64>);
+
+impl<'de> serde::Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Int;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Int, E> {
+                Ok(Int(Some(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Int, E> {
+                Ok(Int(u64::try_from(v).ok()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Int, E> {
+                Ok(Int(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Int, E> {
+                Ok(Int(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Int, E> {
+                Ok(Int(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Int, E> {
+                Ok(Int(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Int, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Int(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Int, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Int(None))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

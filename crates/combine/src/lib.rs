@@ -16,6 +16,7 @@
 //! interned array signatures; pass 2 streams every reference straight to the output, so
 //! memory stays flat in the number of references.
 
+mod batch;
 pub mod cftime;
 pub mod combine;
 pub mod coord;
