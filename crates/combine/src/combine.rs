@@ -1050,6 +1050,7 @@ impl EmitCtx<'_> {
         let mut zattrs_done: HashSet<u32> = HashSet::new();
         let mut queue: Vec<(String, String, Option<(u64, u64)>)> = Vec::new();
         let mut key_buf = String::new();
+        let filter = self.options.filter.matcher();
         let mut last_parent = String::from("\u{0}");
         let mut last_id: Option<u32> = None;
         let mut idx: Vec<u64> = Vec::new();
@@ -1067,7 +1068,7 @@ impl EmitCtx<'_> {
         };
 
         input.visit(&mut |key, v| {
-            if !self.options.filter.accepts(key) {
+            if !filter.accepts(key) {
                 return Ok(());
             }
             let (parent, leaf) = split_key(key);

@@ -47,12 +47,64 @@ impl KeyFilter {
             .any(|p| key.starts_with(p.as_str()))
     }
 
+    /// A matcher equivalent to [`KeyFilter::accepts`] that only compares the prefixes
+    /// sharing a key's first byte (faster for long prefix lists).
+    pub fn matcher(&self) -> FilterMatcher<'_> {
+        let mut keep: Vec<Vec<&str>> = vec![Vec::new(); 257];
+        let mut drop: Vec<Vec<&str>> = vec![Vec::new(); 257];
+        for (list, buckets) in [
+            (&self.keep_prefixes, &mut keep),
+            (&self.drop_prefixes, &mut drop),
+        ] {
+            for p in list {
+                let b = p.as_bytes().first().map_or(256, |&b| usize::from(b));
+                if let Some(v) = buckets.get_mut(b) {
+                    v.push(p.as_str());
+                }
+            }
+        }
+        FilterMatcher {
+            keep_all: self.keep_prefixes.is_empty(),
+            noop: self.is_noop(),
+            keep,
+            drop,
+        }
+    }
+
     /// Adds the prefixes of `other` to this filter.
     pub fn extend(&mut self, other: &KeyFilter) {
         self.keep_prefixes
             .extend(other.keep_prefixes.iter().cloned());
         self.drop_prefixes
             .extend(other.drop_prefixes.iter().cloned());
+    }
+}
+
+/// A prepared [`KeyFilter`]: prefixes bucketed by first byte (bucket 256 = empty prefix).
+#[derive(Debug, Clone)]
+pub struct FilterMatcher<'a> {
+    keep_all: bool,
+    noop: bool,
+    keep: Vec<Vec<&'a str>>,
+    drop: Vec<Vec<&'a str>>,
+}
+
+impl FilterMatcher<'_> {
+    fn any(buckets: &[Vec<&str>], key: &str) -> bool {
+        let first = key.as_bytes().first().map(|&b| usize::from(b));
+        let hit = |b: Option<usize>| {
+            b.and_then(|b| buckets.get(b))
+                .is_some_and(|ps| ps.iter().any(|p| key.starts_with(p)))
+        };
+        hit(first) || hit(Some(256))
+    }
+
+    /// Whether `key` passes the filter.
+    pub fn accepts(&self, key: &str) -> bool {
+        if self.noop {
+            return true;
+        }
+        (self.keep_all || Self::any(&self.keep, key)) && !Self::any(&self.drop, key)
     }
 }
 
@@ -63,7 +115,7 @@ mod tests {
     #[test]
     fn keep_then_drop_by_plain_prefix() {
         let f = KeyFilter::new(
-            ["x", ".zattrs", "metadata"],
+            [".zattrs", "x", "metadata"],
             ["metadata/reference_orbit/position"],
         );
         assert!(f.accepts("x/0"));
@@ -78,5 +130,22 @@ mod tests {
         let only_drop = KeyFilter::new(Vec::<String>::new(), ["a"]);
         assert!(!only_drop.accepts("ab"));
         assert!(only_drop.accepts("b"));
+        // The matcher agrees with accepts, including the empty prefix.
+        let with_empty = KeyFilter::new(["", "x"], ["xy"]);
+        for flt in [&f, &only_drop, &with_empty, &KeyFilter::default()] {
+            let m = flt.matcher();
+            for k in [
+                "x/0",
+                "xy",
+                "",
+                ".zattrs",
+                "metadata/reference_orbit/position_x/0",
+                "b",
+                "ab",
+                "é",
+            ] {
+                assert_eq!(m.accepts(k), flt.accepts(k), "{flt:?} {k}");
+            }
+        }
     }
 }

@@ -203,10 +203,21 @@ fn visit_json(
         seen_v1: false,
         name,
     };
-    let mut de = serde_json::Deserializer::from_slice(text);
-    let res = RootSeed(&mut ctx)
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
+    // Validating UTF-8 once up front lets the parser skip it for every string.
+    let res = match std::str::from_utf8(text) {
+        Ok(t) => {
+            let mut de = serde_json::Deserializer::from_str(t);
+            RootSeed(&mut ctx)
+                .deserialize(&mut de)
+                .and_then(|()| de.end())
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(text);
+            RootSeed(&mut ctx)
+                .deserialize(&mut de)
+                .and_then(|()| de.end())
+        }
+    };
     if let Some(f) = ctx.failure.take() {
         return Err(f);
     }

@@ -135,8 +135,9 @@ fn collect(input: &Input, opts: &CombineOptions, needed: &HashSet<&str>) -> Resu
         selector_chunks: HashMap::new(),
     };
     let mut last_parent = String::new();
+    let filter = opts.filter.matcher();
     input.visit(&mut |key, v| {
-        if !opts.filter.accepts(key) {
+        if !filter.accepts(key) {
             return Ok(());
         }
         let (parent, leaf) = split_key(key);
