@@ -204,14 +204,19 @@ fn compare_sig(
     Ok(())
 }
 
+/// An accepted input and its box: per concat dim, `[start, end)` positions.
+type Accepted = (usize, Vec<(u64, u64)>);
+
+/// A small chunk to fetch: output key, URL, byte range (`None` = whole target).
+type InlineJob = (String, String, Option<(u64, u64)>);
+
 fn cmp_inputs(a: &Summary, b: &Summary) -> Ordering {
     for (x, y) in a.values.iter().zip(&b.values) {
-        match (x.first(), y.first()) {
-            (Some(p), Some(q)) => match p.compare(q) {
+        if let (Some(p), Some(q)) = (x.first(), y.first()) {
+            match p.compare(q) {
                 Some(Ordering::Equal) | None => {}
                 Some(o) => return o,
-            },
-            _ => {}
+            }
         }
     }
     a.index.cmp(&b.index)
@@ -258,7 +263,7 @@ pub fn run(
     }
     let shared = Shared::default();
     let mut summaries = scan_all(inputs, options, fetcher, &shared)?;
-    let (path_names, sigs, _) = shared.tables();
+    let (path_names, sigs) = shared.tables();
     let mut report = CombineReport::default();
     for s in &summaries {
         report.warnings.extend(s.warnings.iter().cloned());
@@ -367,7 +372,7 @@ pub fn run(
             })
             .collect()
     };
-    let mut accepted: Vec<(usize, Vec<(u64, u64)>)> = Vec::new();
+    let mut accepted: Vec<Accepted> = Vec::new();
     let mut removed_any = false;
     for i in 0..summaries.len() {
         if !included.get(i).copied().unwrap_or(false) {
@@ -375,7 +380,7 @@ pub fn run(
         }
         let Some(s) = summaries.get(i) else { continue };
         let b = boxes(&coords, s);
-        let candidates: Box<dyn Iterator<Item = &(usize, Vec<(u64, u64)>)>> = if ndims == 1 {
+        let candidates: Box<dyn Iterator<Item = &Accepted>> = if ndims == 1 {
             Box::new(accepted.last().into_iter())
         } else {
             Box::new(accepted.iter())
@@ -691,7 +696,7 @@ fn make_plan(
             let Some(sig) = sigs.get(sig_id as usize) else {
                 continue;
             };
-            if !roles.contains_key(&path) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = roles.entry(path) {
                 let role = if concat.iter().any(|c| c == name) {
                     Role::ConcatCoord
                 } else if options.identical_dims.iter().any(|c| c == name)
@@ -738,7 +743,7 @@ fn make_plan(
                         source: i,
                     })
                 };
-                roles.insert(path, role);
+                slot.insert(role);
             }
             // Alignment checks for this input's instance of a data variable.
             if let Some(Role::Data(dv)) = roles.get(&path) {
@@ -1048,7 +1053,7 @@ impl EmitCtx<'_> {
             );
         }
         let mut zattrs_done: HashSet<u32> = HashSet::new();
-        let mut queue: Vec<(String, String, Option<(u64, u64)>)> = Vec::new();
+        let mut queue: Vec<InlineJob> = Vec::new();
         let mut key_buf = String::new();
         let filter = self.options.filter.matcher();
         let mut last_parent = String::from("\u{0}");

@@ -150,7 +150,7 @@ fn inflate(data: &[u8], gzip: bool, limit: u64) -> Result<Vec<u8>, String> {
 }
 
 fn unshuffle(data: &[u8], elementsize: usize) -> Vec<u8> {
-    if elementsize <= 1 || data.len() % elementsize != 0 {
+    if elementsize <= 1 || !data.len().is_multiple_of(elementsize) {
         return data.to_vec();
     }
     let n = data.len() / elementsize;

@@ -73,9 +73,9 @@ impl Shared {
     }
 
     /// Snapshot of the path names and signatures.
-    pub fn tables(&self) -> (Vec<Arc<str>>, Vec<Arc<Sig>>, HashMap<String, u32>) {
+    pub fn tables(&self) -> (Vec<Arc<str>>, Vec<Arc<Sig>>) {
         let g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        (g.path_names.clone(), g.sig_list.clone(), g.paths.clone())
+        (g.path_names.clone(), g.sig_list.clone())
     }
 }
 

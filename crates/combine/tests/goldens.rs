@@ -3,6 +3,7 @@
 //! values, inline data as bytes, file references as (url, offset, length)).
 
 #![allow(
+    clippy::result_large_err,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::indexing_slicing,

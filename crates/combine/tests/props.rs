@@ -2,6 +2,7 @@
 //! gives, and the output does not depend on the order of the inputs.
 
 #![allow(
+    clippy::result_large_err,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::indexing_slicing,

@@ -3,6 +3,7 @@
 //! `scripts/testdata/make_combine_goldens.py` (`f3_*.json`).
 
 #![allow(
+    clippy::result_large_err,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::indexing_slicing,
