@@ -11,6 +11,8 @@
 //!   duplicate coordinate values, interleaved inputs, misaligned or partial chunks followed by
 //!   another input are errors (or, with `skip_mismatched`, the offending input is left out
 //!   and reported) instead of silently wrong output;
+//!   when skipping, a variable's reference metadata is its most common signature across the
+//!   inputs, so one odd input does not exclude all the others;
 //! * coordinate arrays are written uncompressed (kerchunk zstd-compresses above 100 values);
 //! * a `cf:` coordinate cast to datetime64 drops `units`/`calendar` (kerchunk's intent);
 //! * references with a null URL are rejected (they would point at different files).
@@ -298,6 +300,28 @@ pub fn run(
     // Validation of array signatures, in coordinate order.
     let mut included = vec![true; summaries.len()];
     let mut reference: HashMap<u32, (usize, u32)> = HashMap::new();
+    if options.skip_mismatched {
+        // When skipping, each variable's reference is its most common signature (ties: the
+        // first in coordinate order), so one odd input early on does not exclude the rest.
+        let mut counts: HashMap<(u32, u32), (usize, usize)> = HashMap::new();
+        for (i, s) in summaries.iter().enumerate() {
+            for (&path, &sig) in &s.arrays {
+                let e = counts.entry((path, sig)).or_insert((0, i));
+                e.0 += 1;
+            }
+        }
+        let mut best: HashMap<u32, (usize, usize, u32)> = HashMap::new();
+        for (&(path, sig), &(n, first)) in &counts {
+            let e = best.entry(path).or_insert((n, first, sig));
+            if (n, std::cmp::Reverse(first)) > (e.0, std::cmp::Reverse(e.1)) {
+                *e = (n, first, sig);
+            }
+        }
+        reference.extend(
+            best.into_iter()
+                .map(|(p, (_, first, sig))| (p, (first, sig))),
+        );
+    }
     for i in 0..summaries.len() {
         let Some(s) = summaries.get(i) else { continue };
         let mut err = None;
