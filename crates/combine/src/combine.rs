@@ -1132,6 +1132,9 @@ impl EmitCtx<'_> {
             match st.role {
                 None | Some(Role::ConcatCoord) => Ok(()),
                 Some(Role::Copy { source }) => {
+                    if let RefView::Whole { url: None } | RefView::Range { url: None, .. } = v {
+                        return Err(crate::scan::null_url(&name, key));
+                    }
                     if *source == i {
                         self.put(key, v)?;
                     }
@@ -1165,6 +1168,9 @@ impl EmitCtx<'_> {
                     }
                     if leaf.starts_with(".z") {
                         return Ok(());
+                    }
+                    if let RefView::Whole { url: None } | RefView::Range { url: None, .. } = v {
+                        return Err(crate::scan::null_url(&name, key));
                     }
                     // A chunk: parse and check its index, renumber.
                     idx.clear();

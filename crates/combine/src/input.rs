@@ -135,17 +135,30 @@ impl Input {
 
     /// Calls `visit` for every reference, in document order.
     pub fn visit(&self, visit: &mut dyn FnMut(&str, RefView<'_>) -> Result<()>) -> Result<()> {
+        self.visit_selected(&|_| true, &mut |k, v| match v {
+            Some(v) => visit(k, v),
+            None => Ok(()),
+        })
+    }
+
+    /// Like [`Input::visit`], but the values of keys for which `wanted` is false are skipped
+    /// without being decoded (the visitor gets `None` for them), which is cheaper.
+    pub fn visit_selected(
+        &self,
+        wanted: &dyn Fn(&str) -> bool,
+        visit: &mut dyn FnMut(&str, Option<RefView<'_>>) -> Result<()>,
+    ) -> Result<()> {
         match &self.source {
             Source::Memory(refs) => {
                 for (k, v) in refs.iter() {
-                    visit(k, RefView::of(v))?;
+                    visit(k, wanted(k).then(|| RefView::of(v)))?;
                 }
                 Ok(())
             }
-            Source::Bytes(b) => visit_document(&self.name, b, visit),
+            Source::Bytes(b) => visit_doc(&self.name, b, wanted, visit),
             Source::File(p) => {
                 let data = read_file(&self.name, p)?;
-                visit_document(&self.name, &data, visit)
+                visit_doc(&self.name, &data, wanted, visit)
             }
         }
     }
@@ -165,6 +178,18 @@ pub fn visit_document(
     data: &[u8],
     visit: &mut dyn FnMut(&str, RefView<'_>) -> Result<()>,
 ) -> Result<()> {
+    visit_doc(name, data, &|_| true, &mut |k, v| match v {
+        Some(v) => visit(k, v),
+        None => Ok(()),
+    })
+}
+
+fn visit_doc(
+    name: &str,
+    data: &[u8],
+    wanted: &dyn Fn(&str) -> bool,
+    visit: &mut dyn FnMut(&str, Option<RefView<'_>>) -> Result<()>,
+) -> Result<()> {
     if data.starts_with(&[0x1f, 0x8b]) {
         let mut text = Vec::new();
         flate2::read::MultiGzDecoder::new(data)
@@ -173,14 +198,15 @@ pub fn visit_document(
                 input: name.to_string(),
                 source,
             })?;
-        visit_json(name, &text, visit)
+        visit_json(name, &text, wanted, visit)
     } else {
-        visit_json(name, data, visit)
+        visit_json(name, data, wanted, visit)
     }
 }
 
 struct Ctx<'v> {
-    visit: &'v mut dyn FnMut(&str, RefView<'_>) -> Result<()>,
+    visit: &'v mut dyn FnMut(&str, Option<RefView<'_>>) -> Result<()>,
+    wanted: &'v dyn Fn(&str) -> bool,
     failure: Option<CombineError>,
     templates: HashMap<String, String>,
     seen_refs: bool,
@@ -192,10 +218,12 @@ struct Ctx<'v> {
 fn visit_json(
     name: &str,
     text: &[u8],
-    visit: &mut dyn FnMut(&str, RefView<'_>) -> Result<()>,
+    wanted: &dyn Fn(&str) -> bool,
+    visit: &mut dyn FnMut(&str, Option<RefView<'_>>) -> Result<()>,
 ) -> Result<()> {
     let mut ctx = Ctx {
         visit,
+        wanted,
         failure: None,
         templates: HashMap::new(),
         seen_refs: false,
@@ -324,8 +352,16 @@ struct EntrySeed<'a, 'v, 'k> {
 impl<'de> DeserializeSeed<'de> for EntrySeed<'_, '_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
-        let raw = d.deserialize_any(ValueVisitor)?;
         let ctx = self.ctx;
+        if !(ctx.wanted)(self.key) {
+            d.deserialize_ignored_any(IgnoredAny)?;
+            if let Err(e) = (ctx.visit)(self.key, None) {
+                ctx.failure = Some(e);
+                return Err(de::Error::custom("stopped by the visitor"));
+            }
+            return Ok(());
+        }
+        let raw = d.deserialize_any(ValueVisitor)?;
         let view = match raw {
             Raw::Str(s) => match s.strip_prefix("base64:") {
                 Some(b64) => match base64::engine::general_purpose::STANDARD.decode(b64) {
@@ -350,7 +386,7 @@ impl<'de> DeserializeSeed<'de> for EntrySeed<'_, '_, '_> {
             },
             Raw::Bad(reason) => return fail(ctx, self.key, reason),
         };
-        if let Err(e) = (ctx.visit)(self.key, view) {
+        if let Err(e) = (ctx.visit)(self.key, Some(view)) {
             ctx.failure = Some(e);
             return Err(de::Error::custom("stopped by the visitor"));
         }

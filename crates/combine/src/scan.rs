@@ -136,17 +136,32 @@ fn collect(input: &Input, opts: &CombineOptions, needed: &HashSet<&str>) -> Resu
     };
     let mut last_parent = String::new();
     let filter = opts.filter.matcher();
-    input.visit(&mut |key, v| {
-        if !filter.accepts(key) {
+    // Only metadata and the chunks selectors read are decoded; other values are skipped
+    // (null URLs in them are caught in pass 2).
+    let wanted = |key: &str| {
+        let (parent, leaf) = split_key(key);
+        (leaf.starts_with(".z") || needed.contains(parent)) && filter.accepts(key)
+    };
+    input.visit_selected(&wanted, &mut |key, v| {
+        let Some(v) = v else {
+            // A chunk whose value was skipped: only its array path matters.
+            let (parent, leaf) = split_key(key);
+            if !leaf.starts_with(".z") && parent != last_parent && filter.accepts(key) {
+                last_parent.clear();
+                last_parent.push_str(parent);
+                c.chunk_parents.insert(parent.to_string());
+            }
             return Ok(());
-        }
+        };
         let (parent, leaf) = split_key(key);
         match leaf {
             ".zarray" => {
-                c.zarrays.insert(parent.to_string(), meta_bytes(&name, key, &v)?);
+                c.zarrays
+                    .insert(parent.to_string(), meta_bytes(&name, key, &v)?);
             }
             ".zattrs" => {
-                c.zattrs.insert(parent.to_string(), meta_bytes(&name, key, &v)?);
+                c.zattrs
+                    .insert(parent.to_string(), meta_bytes(&name, key, &v)?);
             }
             ".zgroup" => {
                 c.groups.insert(parent.to_string());
@@ -154,28 +169,27 @@ fn collect(input: &Input, opts: &CombineOptions, needed: &HashSet<&str>) -> Resu
             l if l.starts_with(".z") => {}
             _ => {
                 if let RefView::Whole { url: None } | RefView::Range { url: None, .. } = v {
-                    return Err(CombineError::InvalidRef {
-                        input: name.clone(),
-                        key: key.to_string(),
-                        reason: "reference with a null URL (the reader's default target) cannot be combined with other inputs".into(),
-                    });
+                    return Err(null_url(&name, key));
                 }
-                if parent != last_parent {
-                    last_parent.clear();
-                    last_parent.push_str(parent);
-                    c.chunk_parents.insert(parent.to_string());
-                }
-                if needed.contains(parent) {
-                    c.selector_chunks
-                        .entry(parent.to_string())
-                        .or_default()
-                        .insert(leaf.to_string(), v.to_reference(&mut |s| Arc::from(s)));
-                }
+                c.chunk_parents.insert(parent.to_string());
+                c.selector_chunks
+                    .entry(parent.to_string())
+                    .or_default()
+                    .insert(leaf.to_string(), v.to_reference(&mut |s| Arc::from(s)));
             }
         }
         Ok(())
     })?;
     Ok(c)
+}
+
+/// The error for a reference with a null URL.
+pub(crate) fn null_url(input: &str, key: &str) -> CombineError {
+    CombineError::InvalidRef {
+        input: input.to_string(),
+        key: key.to_string(),
+        reason: "reference with a null URL (the reader's default target) cannot be combined with other inputs".into(),
+    }
 }
 
 fn selector_error(dim: &str, input: &str, reason: impl Into<String>) -> CombineError {

@@ -305,7 +305,7 @@ fn misaligned_and_partial_chunks_are_errors() {
 fn null_urls_are_rejected() {
     let mut o = CombineOptions::concat(["time"]);
     o.inline_threshold = 0;
-    let err = combine(&[doc(&[0.0], 1, &["0"], "a"), Input::bytes("n", br#"{"version":1,"refs":{"time/.zarray":"{\"shape\":[1],\"chunks\":[1],\"dtype\":\"<f8\"}","time/0":"base64:AAAAAAAA8D8=","v/0":[null,0,2]}}"#.to_vec())], &o).unwrap_err();
+    let err = combine(&[doc(&[0.0], 1, &["0"], "a"), Input::bytes("n", br#"{"version":1,"refs":{"time/.zarray":"{\"shape\":[1],\"chunks\":[1],\"dtype\":\"<f8\"}","time/0":"base64:AAAAAAAA8D8=","v/.zarray":"{\"shape\":[1],\"chunks\":[1],\"dtype\":\"<i2\",\"fill_value\":0}","v/.zattrs":"{\"_ARRAY_DIMENSIONS\":[\"time\"]}","v/0":[null,0,2]}}"#.to_vec())], &o).unwrap_err();
     assert!(
         matches!(&err, CombineError::InvalidRef { key, .. } if key == "v/0"),
         "{err}"
