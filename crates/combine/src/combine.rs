@@ -1197,7 +1197,12 @@ impl EmitCtx<'_> {
                             ),
                         ));
                     }
-                    let cells = st.grid.iter().product::<u64>().max(1);
+                    let cells = st
+                        .grid
+                        .iter()
+                        .try_fold(1u64, |a, &g| a.checked_mul(g))
+                        .unwrap_or(u64::MAX)
+                        .max(1);
                     let lin = idx
                         .iter()
                         .zip(&st.grid)

@@ -341,9 +341,10 @@ impl Scalar {
                         let civil = cftime::parse_datetime(s).ok_or_else(bad)?;
                         gregorian_ns(civil).ok_or_else(bad)?
                     }
-                    Scalar::Int(..) | Scalar::UInt(..) => {
-                        self.as_i128().ok_or_else(bad)? * unit.ns()
-                    }
+                    Scalar::Int(..) | Scalar::UInt(..) => self
+                        .as_i128()
+                        .and_then(|i| i.checked_mul(unit.ns()))
+                        .ok_or_else(bad)?,
                     _ => return Err(bad()),
                 };
                 let v = ns.div_euclid(unit.ns());

@@ -354,3 +354,29 @@ fn small_chunks_are_inlined_with_a_fetcher() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn huge_file_supplied_shapes_do_not_panic() {
+    let mut o = CombineOptions::concat(["time"]);
+    o.inline_threshold = 0;
+    let mk = |t: &str| {
+        Input::bytes(
+            t.to_string(),
+            format!(
+                r#"{{"version":1,"refs":{{"time/.zarray":"{{\"shape\":[1],\"chunks\":[1],\"dtype\":\"<f8\"}}","time/0":"{t}","v/.zarray":"{{\"shape\":[18446744073709551615,18446744073709551615],\"chunks\":[1,1],\"dtype\":\"<f4\"}}","v/.zattrs":"{{\"_ARRAY_DIMENSIONS\":[\"a\",\"b\"]}}","v/5.18446744073709551614":["f",0,1]}}}}"#
+            )
+            .into_bytes(),
+        )
+    };
+    // Two inputs with 8-byte inline times.
+    let r = combine(&[mk("base64:AAAAAAAAAAA="), mk("base64:AAAAAAAA8D8=")], &o);
+    assert!(r.is_ok(), "{:?}", r.err());
+    let mut o2 = o.clone();
+    o2.coord_dtypes
+        .insert("time".into(), combine::NpType::parse("M8[ns]").unwrap());
+    o2.selectors.insert(
+        "time".into(),
+        Selector::parse("const:\"99999999999999999999999\"").unwrap(),
+    );
+    assert!(combine(&[mk("base64:AAAAAAAAAAA=")], &o2).is_err());
+}
