@@ -954,6 +954,25 @@ fn write_coordinate(
     Ok(())
 }
 
+/// Appends the decimal digits of `n` to a string.
+fn push_decimal(s: &mut String, mut n: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        if let Some(d) = tmp.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for &b in tmp.get(i..).unwrap_or(&[]) {
+        s.push(char::from(b));
+    }
+}
+
 /// Tracks which chunk indices of one array an input already gave.
 enum Seen {
     Bits(Vec<u64>),
@@ -1230,8 +1249,7 @@ impl EmitCtx<'_> {
                                     + st.offsets.get(axis).copied().unwrap_or(0)
                             }
                         };
-                        use std::fmt::Write as _;
-                        let _ = write!(key_buf, "{n}");
+                        push_decimal(&mut key_buf, n);
                     }
                     if threshold > 0 {
                         match &v {

@@ -271,7 +271,7 @@ impl<'de> Visitor<'de> for RootSeed<'_, '_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
         let ctx = self.0;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key::<Key<'de>>()?.map(|k| k.0) {
             match key.as_ref() {
                 "version" if !ctx.seen_v0 => {
                     ctx.seen_v1 = true;
@@ -334,7 +334,7 @@ impl<'de> Visitor<'de> for RefsSeed<'_, '_> {
         f.write_str("the \"refs\" object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key::<Key<'de>>()?.map(|k| k.0) {
             map.next_value_seed(EntrySeed {
                 ctx: &mut *self.0,
                 key: &key,
@@ -497,6 +497,32 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
     fn visit_unit<E: de::Error>(self) -> std::result::Result<Raw<'de>, E> {
         Ok(Raw::Bad("null is not a reference value".into()))
+    }
+}
+
+/// An object key, borrowed from the document when it has no escapes (serde's own `Cow`
+/// implementation always copies).
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 

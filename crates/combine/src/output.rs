@@ -32,6 +32,8 @@ pub struct JsonWriter<W: Write> {
     out: W,
     first: bool,
     url_cache: HashMap<String, Vec<u8>>,
+    last_url: String,
+    last_url_json: Vec<u8>,
     scratch: Vec<u8>,
     written: u64,
 }
@@ -53,6 +55,8 @@ impl<W: Write> JsonWriter<W> {
             out,
             first: true,
             url_cache: HashMap::new(),
+            last_url: String::new(),
+            last_url_json: Vec::new(),
             scratch: Vec::with_capacity(256),
             written: 0,
         })
@@ -73,13 +77,21 @@ impl<W: Write> JsonWriter<W> {
     fn write_url(&mut self, url: Option<&str>) {
         match url {
             None => self.scratch.extend_from_slice(b"null"),
+            Some(u) if !self.last_url_json.is_empty() && u == self.last_url => {
+                self.scratch.extend_from_slice(&self.last_url_json);
+            }
             Some(u) => {
+                self.last_url.clear();
+                self.last_url.push_str(u);
+                self.last_url_json.clear();
                 if let Some(enc) = self.url_cache.get(u) {
+                    self.last_url_json.extend_from_slice(enc);
                     self.scratch.extend_from_slice(enc);
                 } else {
                     let mut enc = Vec::with_capacity(u.len() + 2);
                     write_json_str(&mut enc, u);
                     self.scratch.extend_from_slice(&enc);
+                    self.last_url_json.extend_from_slice(&enc);
                     if self.url_cache.len() < 100_000 {
                         self.url_cache.insert(u.to_string(), enc);
                     }
@@ -87,6 +99,23 @@ impl<W: Write> JsonWriter<W> {
             }
         }
     }
+}
+
+/// Appends the decimal digits of `n` (faster than `write!`).
+pub fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        if let Some(d) = tmp.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(tmp.get(i..).unwrap_or(&[]));
 }
 
 /// Appends the JSON form of inline bytes.
@@ -128,7 +157,11 @@ impl<W: Write> RefSink for JsonWriter<W> {
             } => {
                 self.scratch.push(b'[');
                 self.write_url(url.as_deref());
-                let _ = write!(self.scratch, ",{offset},{length}]");
+                self.scratch.push(b',');
+                push_u64(&mut self.scratch, offset);
+                self.scratch.push(b',');
+                push_u64(&mut self.scratch, length);
+                self.scratch.push(b']');
             }
         }
         self.out.write_all(&self.scratch).map_err(io)?;
@@ -142,6 +175,15 @@ impl<W: Write> RefSink for JsonWriter<W> {
 mod tests {
     use super::*;
     use std::borrow::Cow;
+
+    #[test]
+    fn decimal_digits() {
+        for n in [0u64, 7, 10, 1234567890, u64::MAX] {
+            let mut b = Vec::new();
+            push_u64(&mut b, n);
+            assert_eq!(String::from_utf8(b).unwrap(), n.to_string());
+        }
+    }
 
     #[test]
     fn writes_version1_document() {

@@ -125,7 +125,7 @@ fn meta_bytes(input: &str, key: &str, v: &RefView<'_>) -> Result<Vec<u8>> {
     }
 }
 
-fn collect(input: &Input, opts: &CombineOptions, needed: &HashSet<&str>) -> Result<Collected> {
+fn collect(input: &Input, opts: &CombineOptions, needed: &[&str]) -> Result<Collected> {
     let name = input.name().to_string();
     let mut c = Collected {
         zarrays: HashMap::new(),
@@ -140,7 +140,7 @@ fn collect(input: &Input, opts: &CombineOptions, needed: &HashSet<&str>) -> Resu
     // (null URLs in them are caught in pass 2).
     let wanted = |key: &str| {
         let (parent, leaf) = split_key(key);
-        (leaf.starts_with(".z") || needed.contains(parent)) && filter.accepts(key)
+        (leaf.starts_with(".z") || needed.contains(&parent)) && filter.accepts(key)
     };
     input.visit_selected(&wanted, &mut |key, v| {
         let Some(v) = v else {
@@ -288,7 +288,7 @@ pub(crate) fn scan(
 ) -> Result<Summary> {
     let name = input.name().to_string();
     let selectors: Vec<Selector> = opts.concat_dims.iter().map(|d| opts.selector(d)).collect();
-    let needed: HashSet<&str> = selectors.iter().filter_map(Selector::data_var).collect();
+    let needed: Vec<&str> = selectors.iter().filter_map(Selector::data_var).collect();
     let c = collect(input, opts, &needed)?;
     let meta_err = |key: String, reason: String| CombineError::InvalidRef {
         input: name.clone(),
