@@ -157,18 +157,40 @@ impl Input {
             }
             Source::Bytes(b) => visit_doc(&self.name, b, wanted, visit),
             Source::File(p) => {
-                let data = read_file(&self.name, p)?;
-                visit_doc(&self.name, &data, wanted, visit)
+                // Reuse one read buffer per thread: a fresh multi-megabyte allocation per
+                // input costs page faults.
+                thread_local! {
+                    static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+                }
+                BUF.with(|cell| match cell.try_borrow_mut() {
+                    Ok(mut buf) => {
+                        read_file_into(&self.name, p, &mut buf)?;
+                        let r = visit_doc(&self.name, &buf, wanted, visit);
+                        if buf.capacity() > 256 << 20 {
+                            *buf = Vec::new();
+                        }
+                        r
+                    }
+                    Err(_) => {
+                        let mut buf = Vec::new();
+                        read_file_into(&self.name, p, &mut buf)?;
+                        visit_doc(&self.name, &buf, wanted, visit)
+                    }
+                })
             }
         }
     }
 }
 
-fn read_file(name: &str, path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| CombineError::Io {
-        input: name.to_string(),
-        source,
-    })
+fn read_file_into(name: &str, path: &Path, buf: &mut Vec<u8>) -> Result<()> {
+    buf.clear();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(buf))
+        .map(|_| ())
+        .map_err(|source| CombineError::Io {
+            input: name.to_string(),
+            source,
+        })
 }
 
 /// Parses one JSON or gzip-compressed JSON document (detected by the gzip magic bytes) and
