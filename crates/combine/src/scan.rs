@@ -14,7 +14,7 @@ use crate::fetch::{ByteFetcher, ByteRequest};
 use crate::input::{Input, RefView};
 use crate::meta::{array_dims, parse_attrs, ArrayMeta};
 use crate::options::CombineOptions;
-use crate::reference::Reference;
+use crate::reference::{Reference, UrlInterner};
 use crate::selector::Selector;
 
 /// Splits a key into (parent path, leaf); root keys have parent `""`.
@@ -136,6 +136,7 @@ fn collect(input: &Input, opts: &CombineOptions, needed: &[&str]) -> Result<Coll
     };
     let mut last_parent = String::new();
     let filter = opts.filter.matcher();
+    let mut urls = UrlInterner::new();
     // Only metadata and the chunks selectors read are decoded; other values are skipped
     // (null URLs in them are caught in pass 2).
     let wanted = |key: &str| {
@@ -175,7 +176,7 @@ fn collect(input: &Input, opts: &CombineOptions, needed: &[&str]) -> Result<Coll
                 c.selector_chunks
                     .entry(parent.to_string())
                     .or_default()
-                    .insert(leaf.to_string(), v.to_reference(&mut |s| Arc::from(s)));
+                    .insert(leaf.to_string(), v.to_reference(&mut |s| urls.intern(s)));
             }
         }
         Ok(())
