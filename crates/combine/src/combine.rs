@@ -1115,10 +1115,10 @@ impl EmitCtx<'_> {
             reason,
         };
 
-        input.visit(&mut |key, v| {
-            if !filter.accepts(key) {
-                return Ok(());
-            }
+        // Filtered-out keys are skipped without decoding their values.
+        let wanted = |key: &str| filter.accepts(key);
+        input.visit_selected(&wanted, &mut |key, v| {
+            let Some(v) = v else { return Ok(()) };
             let (parent, leaf) = split_key(key);
             let id = if parent == last_parent {
                 last_id
