@@ -14,8 +14,10 @@
 //! | `reference_datetime` | `<M8[ns]` | `/identification/reference_datetime` |
 //! | `secondary_datetime` | `<M8[ns]` | `/identification/secondary_datetime` |
 //!
-//! Fill values follow what the ASF package's zarr writer produced (`0` for `|O` and
-//! `<M8[ns]`, `0.0` for `<f8`); `compressor` is null. The identification fields are scalar
+//! Fill values: `0.0` for `<f8` and `0` for `<M8[ns]`, as the ASF package's zarr writer
+//! produced; `null` for `|O`, as kerchunk writes variable-length strings (the ASF writer's
+//! `0` is rejected by zarr 3 once a stack turns `source_file_name` into a `<U` coordinate
+//! that inherits it). `compressor` is null. The identification fields are scalar
 //! strings (fixed-length `|S26` in products, variable-length accepted too) such as
 //! `2016-07-05 14:07:55.000000`, read from the file's raw data; a missing field is an error
 //! naming it. The fields are read through the walker's raw-data reader
@@ -283,7 +285,6 @@ pub fn add_extras(refs: &mut ReferenceSet, e: &Extras) -> Result<()> {
     let mut arrays: Vec<(&str, ZArray, Vec<u8>)> = Vec::with_capacity(VARIABLES.len());
     for (name, text) in strings {
         let mut z = ZArray::new(Vec::new(), Vec::new(), DType::simple("|O"));
-        z.fill_value = Json::from(0);
         z.set_filters(&[Codec::VlenUtf8]);
         arrays.push((name, z, encode_vlen([text.as_bytes()].into_iter())?));
     }
@@ -500,7 +501,7 @@ mod tests {
         ] {
             let z = refs.zarray(name).unwrap().unwrap();
             assert_eq!(z.dtype, DType::simple("|O"));
-            assert_eq!(z.fill_value, Json::from(0));
+            assert_eq!(z.fill_value, Json::Null);
             assert_eq!(
                 z.filters,
                 Some(vec![serde_json::json!({"id": "vlen-utf8"})])
