@@ -117,7 +117,7 @@ impl<S: RefSink> RefSink for Counting<'_, S> {
     fn put(&mut self, key: &str, value: RefView<'_>) -> combine::Result<()> {
         self.inner.put(key, value)?;
         self.written += 1;
-        if self.written % 4096 == 0 {
+        if self.written.is_multiple_of(4096) {
             (self.progress)(self.written);
         }
         Ok(())
