@@ -140,9 +140,11 @@ Inputs are reference files (JSON or JSON.gz, local or remote, read with --refs-o
 --inline-threshold are fetched (with --data-option) and embedded.
 
 SELECTOR (--coo-map DIM=SELECTOR) tells where an input's coordinate along DIM comes from, as
-kerchunk's coo_map: `data:VAR` (the default, VAR's values), `attr:NAME` (a global attribute),
-`vattr:VAR:NAME`, `cf:VAR` (CF-decoded time), `INDEX` (the input's position), `VARNAME`, or a
-regular expression matched against the input name (`re:PATTERN`).
+kerchunk's coo_map: `data:VAR` (the default, VAR's values), `cf:VAR` (CF-decoded times),
+`attr:NAME` (a global attribute), `vattr:VAR:NAME` (a variable's attribute), `re:PATTERN`
+(searched in the input's name: the first group, or the whole match), `list:[JSON values]`
+(one per input), `INDEX` (the input's position) or `const:JSON`; any other text is a string
+constant. --coo-dtype sets the coordinate's numpy dtype (e.g. `time=M8[s]`, `run=i4`).
 
 --profile opera-disp stacks OPERA DISP products like the ASF package: concat along
 source_file_name, y/x identical, and only its list of variables (orbit vectors dropped).
@@ -151,7 +153,7 @@ Examples:
   kerchunk combine refs/*.json -o stack.json --concat-dim time --identical-dim lat --identical-dim lon
   kerchunk combine @inputs.txt -o s3://refs/stack.json.gz --profile opera-disp \\
       --refs-option aws_region=us-west-2
-  kerchunk combine a.json b.json -o out.json --concat-dim run --coo-map 'run=re:run(\\d+)'";
+  kerchunk combine a.json b.json -o out.json --concat-dim run --coo-map 'run=re:run(\\d+)' --coo-dtype run=i4";
 
 /// `kerchunk combine`.
 #[derive(Debug, Args)]

@@ -436,7 +436,6 @@ impl Storage {
     }
 
     /// Bytes `offset..offset+length` of a file, or the whole file when `range` is `None`.
-    #[allow(dead_code)] // Used by the combine fetcher once `wiring::combine` is wired.
     pub async fn read_range(
         &self,
         side: Side,
@@ -476,7 +475,6 @@ impl Storage {
     }
 
     /// Size of a file in bytes.
-    #[allow(dead_code)] // Used by the combine fetcher once `wiring::combine` is wired.
     pub async fn size(&self, side: Side, loc: &Location) -> Result<u64> {
         match loc {
             Location::Url(u) => {

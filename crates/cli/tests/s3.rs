@@ -362,7 +362,6 @@ fn index_over_s3() {
 /// The whole workflow over S3: index, `latest`, combine from the refs bucket into it (small
 /// chunks inlined from the data bucket), and the stack read back with xarray.
 #[test]
-#[ignore = "needs the combine library wired in (crates/cli/src/wiring.rs)"]
 fn latest_and_combine_over_s3() {
     let files = opera_files();
     let up = uploads(&files);

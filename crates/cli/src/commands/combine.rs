@@ -19,14 +19,12 @@ use crate::wiring::{self, CombineSpec};
 /// Fetches referenced chunk bytes for the (synchronous) combine: local paths directly,
 /// URLs through the data side's stores, several requests concurrently.
 #[derive(Debug)]
-#[allow(dead_code)] // Read once `wiring::combine` is wired to the combine library.
 pub struct StoreFetcher {
     storage: Arc<Storage>,
     handle: tokio::runtime::Handle,
     concurrency: usize,
 }
 
-#[allow(dead_code)] // Called once `wiring::combine` is wired to the combine library.
 impl StoreFetcher {
     /// A fetcher running requests on `handle`; call it from a blocking thread.
     pub fn new(storage: Arc<Storage>, handle: tokio::runtime::Handle, concurrency: usize) -> Self {
