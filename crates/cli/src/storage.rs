@@ -110,6 +110,19 @@ pub fn register_env_secrets() {
     }
 }
 
+/// Registers the credentials a URL may carry (a password; presigned or SAS query parameters
+/// such as `X-Amz-Signature`, `X-Amz-Security-Token`, `sig`) for redaction.
+fn register_url_secrets(url: &Url) {
+    if let Some(p) = url.password() {
+        secrets::register(p);
+    }
+    for (k, v) in url.query_pairs() {
+        if secrets::is_secret_key(&k) || k.eq_ignore_ascii_case("sig") {
+            secrets::register(&v);
+        }
+    }
+}
+
 /// A file location: standard input/output, a local path, or a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -138,8 +151,9 @@ impl Location {
         let Some((scheme, _)) = s.split_once("://") else {
             return Ok(Location::Local(PathBuf::from(s)));
         };
-        let url =
-            Url::parse(s).map_err(|e| CliError::usage(format!("{s}: not a valid URL: {e}")))?;
+        let url = Url::parse(s)
+            .map_err(|e| CliError::usage(format!("{}: not a valid URL: {e}", key_only(s))))?;
+        register_url_secrets(&url);
         match url.scheme() {
             "file" => url
                 .to_file_path()
@@ -566,6 +580,21 @@ mod tests {
             Location::parse("out").unwrap().join("x.json"),
             Location::Local(PathBuf::from("out/x.json"))
         );
+    }
+
+    #[test]
+    fn url_credentials_are_redacted() {
+        let u = "https://user:pa55word@host/f.nc?X-Amz-Signature=abcdef123456&X-Amz-Date=20250101";
+        let loc = Location::parse(u).unwrap();
+        let shown = secrets::redact(&loc.display());
+        assert!(
+            !shown.contains("pa55word") && !shown.contains("abcdef123456"),
+            "{shown}"
+        );
+        assert!(shown.contains("X-Amz-Date=20250101"), "{shown}");
+        Location::parse("https://acct.blob.core.windows.net/c/f.nc?sv=2022&sig=SASSIGNATURE")
+            .unwrap();
+        assert_eq!(secrets::redact("x SASSIGNATURE"), "x ***");
     }
 
     #[test]
