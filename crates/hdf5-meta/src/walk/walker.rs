@@ -226,11 +226,12 @@ async fn describe(ctx: &Context, h: &Header, chunk_k: u16, headers: &HashMap<u64
     let fill = match (message(kinds::FILL_VALUE).await?, message(kinds::FILL_VALUE_OLD).await?) {
         (Some((d, a)), _) => fill_value::parse(&d, a, sizes).map_err(fe)?,
         (None, Some((d, a))) => fill_value::parse_old(&d, a, sizes).map_err(fe)?,
+        // No fill value message (files of HDF5 < 1.6): the library reports it as undefined.
         (None, None) => fill_value::FillValue {
             version: 0,
             alloc_time: None,
             fill_time: None,
-            state: fill_value::FillState::Default,
+            state: fill_value::FillState::Undefined,
         },
     };
     let filters = match message(kinds::FILTER_PIPELINE).await? {
