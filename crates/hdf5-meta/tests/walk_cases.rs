@@ -91,6 +91,16 @@ fn superblock_v2_flags_are_not_checked() {
 }
 
 #[test]
+fn metadata_cache_image_is_refused() {
+    // h5py opens it (cases.json); the root group's header exists only inside the image.
+    let e = walk_bytes(read("tests/data/walk/cache_image.h5"), "cache_image.h5").unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, WalkError::Format { .. }), "{msg}");
+    assert!(msg.contains("superblock extension at offset"), "{msg}");
+    assert!(msg.contains("unsupported: metadata cache image message"), "{msg}");
+}
+
+#[test]
 fn fill_value_without_new_message() {
     // h5py (cases.json): no fill message → undefined; old message of size 0 → undefined;
     // old message holding 42 → user-defined 42.
