@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hdf5_meta::format::messages::datatype::{Datatype, VarLenKind};
+use hdf5_meta::format::messages::datatype::{ByteOrder, CharSet, Datatype, ReferenceKind, StringPadding, VarLenKind};
 use hdf5_meta::format::messages::fill_value::FillState;
 use hdf5_meta::format::value::{self, RefValue, Value};
 use hdf5_meta::model::{Dataset, Hdf5File, LinkInfo, ObjectKind, Storage};
@@ -225,24 +225,152 @@ fn has_memory_sized_parts(t: &Json) -> bool {
             .is_some_and(|ms| ms.iter().any(|m| has_memory_sized_parts(&m["type"])))
 }
 
-/// Compare a datatype's class and (when stored as reported) size with h5py's description.
+/// Compare a datatype with h5py's description: class, size (when stored as reported), byte
+/// order, sign, string padding and character set, opaque tag, reference kind, enumeration
+/// members, array dims, compound members and base types, recursively.
 fn check_type(what: &str, ours: &Datatype, exp: &Json, p: &mut impl FnMut(String)) {
-    let Some(class) = exp["class"].as_str() else {
-        return;
-    };
-    if class_name(ours) != class {
-        p(format!(
-            "{what}: class {} != h5py {class}",
-            class_name(ours)
-        ));
-    } else if !has_memory_sized_parts(exp) && exp["size"].as_u64().is_some_and(|s| s != ours.size())
-    {
-        p(format!(
-            "{what}: size {} != h5py {}",
-            ours.size(),
-            exp["size"]
-        ));
+    if let Some(diff) = type_difference(ours, exp) {
+        p(format!("{what}: datatype {diff}"));
     }
+}
+
+fn order_name(o: ByteOrder) -> &'static str {
+    match o {
+        ByteOrder::LittleEndian => "le",
+        ByteOrder::BigEndian => "be",
+    }
+}
+
+fn padding_name(pad: StringPadding) -> &'static str {
+    match pad {
+        StringPadding::NullTerminate => "nullterm",
+        StringPadding::NullPad => "nullpad",
+        StringPadding::SpacePad => "spacepad",
+    }
+}
+
+fn charset_name(c: CharSet) -> &'static str {
+    match c {
+        CharSet::Ascii => "ascii",
+        CharSet::Utf8 => "utf8",
+    }
+}
+
+/// The first difference between our datatype and h5py's (`None` when they agree). Keys h5py
+/// left out (compact attribute descriptions drop null/false ones) are not compared, except
+/// `signed`, whose absence means unsigned.
+fn type_difference(ours: &Datatype, exp: &Json) -> Option<String> {
+    let class = exp["class"].as_str()?;
+    if class_name(ours) != class {
+        return Some(format!("class {} != h5py {class}", class_name(ours)));
+    }
+    if !has_memory_sized_parts(exp) && exp["size"].as_u64().is_some_and(|s| s != ours.size()) {
+        return Some(format!("size {} != h5py {}", ours.size(), exp["size"]));
+    }
+    let mismatch = |what: &str, a: &dyn std::fmt::Debug, b: &Json| Some(format!("{what} {a:?} != h5py {b}"));
+    let order = match ours {
+        Datatype::FixedPoint(t) => Some(t.order),
+        Datatype::FloatingPoint(t) => Some(t.order),
+        Datatype::Bitfield(t) => Some(t.order),
+        _ => None,
+    };
+    if let (Some(o), Some(e)) = (order, exp["order"].as_str()) {
+        if order_name(o) != e {
+            return mismatch("order", &order_name(o), &exp["order"]);
+        }
+    }
+    match ours {
+        Datatype::FixedPoint(t) => {
+            let signed = exp["signed"].as_bool().unwrap_or(false);
+            if t.signed != signed {
+                return mismatch("signed", &t.signed, &exp["signed"]);
+            }
+        }
+        Datatype::String(t) => {
+            if exp["strpad"].as_str().is_some_and(|e| e != padding_name(t.padding)) {
+                return mismatch("padding", &t.padding, &exp["strpad"]);
+            }
+            if exp["cset"].as_str().is_some_and(|e| e != charset_name(t.charset)) {
+                return mismatch("charset", &t.charset, &exp["cset"]);
+            }
+        }
+        Datatype::VarLen(v) => match v.kind {
+            VarLenKind::String { padding, charset } => {
+                if exp["strpad"].as_str().is_some_and(|e| e != padding_name(padding)) {
+                    return mismatch("padding", &padding, &exp["strpad"]);
+                }
+                if exp["cset"].as_str().is_some_and(|e| e != charset_name(charset)) {
+                    return mismatch("charset", &charset, &exp["cset"]);
+                }
+            }
+            VarLenKind::Sequence => return type_difference(&v.base, &exp["base"]).map(|d| format!("vlen base: {d}")),
+        },
+        Datatype::Opaque(t) => {
+            if exp["tag"].as_str().is_some_and(|e| e != t.tag) {
+                return mismatch("tag", &t.tag, &exp["tag"]);
+            }
+        }
+        Datatype::Reference(t) => {
+            let kind = match t.kind {
+                ReferenceKind::Object => "object",
+                ReferenceKind::DatasetRegion => "region",
+                _ => "other",
+            };
+            if exp["reftype"].as_str().is_some_and(|e| e != kind) {
+                return mismatch("reference kind", &t.kind, &exp["reftype"]);
+            }
+        }
+        Datatype::Enum(t) => {
+            if let Some(members) = exp["enum"].as_object() {
+                let ours: Vec<(String, Option<f64>)> = t
+                    .members
+                    .iter()
+                    .map(|m| {
+                        let v = value::decode_value(&t.base, &m.value).ok().and_then(|v| match v {
+                            Value::Int(i) => Some(i as f64),
+                            Value::UInt(u) => Some(u as f64),
+                            _ => None,
+                        });
+                        (m.name.clone(), v)
+                    })
+                    .collect();
+                let same = ours.len() == members.len() && ours.iter().all(|(n, v)| members.get(n).and_then(Json::as_f64) == *v);
+                if !same {
+                    return mismatch("enum members", &ours, &exp["enum"]);
+                }
+            }
+            return type_difference(&t.base, &exp["base"]).map(|d| format!("enum base: {d}"));
+        }
+        Datatype::Array(t) => {
+            if let Some(dims) = exp["dims"].as_array() {
+                let e: Vec<u64> = dims.iter().filter_map(Json::as_u64).collect();
+                if t.dims.iter().map(|&d| u64::from(d)).collect::<Vec<_>>() != e {
+                    return mismatch("array dims", &t.dims, &exp["dims"]);
+                }
+            }
+            return type_difference(&t.base, &exp["base"]).map(|d| format!("array base: {d}"));
+        }
+        Datatype::Complex(t) => return type_difference(&t.base, &exp["base"]).map(|d| format!("complex base: {d}")),
+        Datatype::Compound(t) => {
+            let Some(members) = exp["members"].as_array() else { return None };
+            if members.len() != t.members.len() {
+                return Some(format!("{} members != h5py {}", t.members.len(), members.len()));
+            }
+            // Offsets after a variable-length or reference member are h5py's in-memory ones.
+            let offsets_as_stored = !has_memory_sized_parts(exp);
+            for (m, e) in t.members.iter().zip(members) {
+                let offset_differs = offsets_as_stored && e["offset"].as_u64() != Some(u64::from(m.offset));
+                if e["name"].as_str() != Some(m.name.as_str()) || offset_differs {
+                    return Some(format!("member {:?}@{} != h5py {}@{}", m.name, m.offset, e["name"], e["offset"]));
+                }
+                if let Some(d) = type_difference(&m.datatype, &e["type"]) {
+                    return Some(format!("member {:?}: {d}", m.name));
+                }
+            }
+        }
+        _ => {}
+    }
+    None
 }
 
 fn field_failed(o: &Json, field: &str) -> bool {
