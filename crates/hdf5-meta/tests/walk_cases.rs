@@ -111,3 +111,60 @@ fn fill_value_without_new_message() {
     let f = walk_bytes(read("tests/data/walk/old_fill_message.h5"), "old_fill_message.h5").unwrap();
     assert_eq!(fill_state(&f, "/d"), FillState::User(42i32.to_le_bytes().to_vec()));
 }
+
+/// Patch the v3 superblock's end-of-file address (O = 8) and fix its checksum.
+fn with_end_of_file(mut bytes: Vec<u8>, eof: u64) -> Vec<u8> {
+    assert!(bytes[8] == 3 && bytes[9] == 8);
+    bytes[28..36].copy_from_slice(&eof.to_le_bytes());
+    let sum = lookup3(&bytes[..44], 0);
+    bytes[44..48].copy_from_slice(&sum.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn extensible_array_with_huge_max_index_set_is_bounded() {
+    // /ea25 of the extensible_array.h5 fixture: EA header at 447 (max bits 32, 4 index-block
+    // elements, super block min data pointers 4, data block min elements 16), index block at
+    // 50132. Rewrite it as a 64-bit array whose "max index set" is 2^64 − 1, with a new index
+    // block (appended) keeping the 4 index-block elements and no data or super blocks: the
+    // walk used to list every possible data block below max index set (~2^31) before reading
+    // any, and exhausted memory.
+    let mut bytes = read("../../fixtures/h5/extensible_array.h5");
+    let (hdr, old_ib) = (447usize, 50132usize);
+    assert_eq!(&bytes[hdr..hdr + 4], b"EAHD");
+    assert_eq!(&bytes[old_ib..old_ib + 4], b"EAIB");
+    let new_ib = bytes.len() as u64;
+    // Index block: signature, version 0, client 0 (chunks), header address, 4 elements of
+    // 8 bytes, 2·(4 − 1) data-block addresses, (1 + 64 − log2 16) − 2·log2 4 = 57 super-block
+    // addresses, checksum.
+    let mut ib = b"EAIB\0\0".to_vec();
+    ib.extend_from_slice(&(hdr as u64).to_le_bytes());
+    ib.extend_from_slice(&bytes[old_ib + 14..old_ib + 14 + 32]);
+    ib.extend(std::iter::repeat_n(0xffu8, (6 + 57) * 8));
+    let sum = lookup3(&ib, 0);
+    ib.extend_from_slice(&sum.to_le_bytes());
+    // Header: max elements bits 64, max index set 2^64 − 1, new index block address.
+    bytes[hdr + 7] = 64;
+    bytes[hdr + 44..hdr + 52].copy_from_slice(&u64::MAX.to_le_bytes());
+    bytes[hdr + 60..hdr + 68].copy_from_slice(&new_ib.to_le_bytes());
+    let sum = lookup3(&bytes[hdr..hdr + 68], 0);
+    bytes[hdr + 68..hdr + 72].copy_from_slice(&sum.to_le_bytes());
+    bytes.extend_from_slice(&ib);
+    let eof = bytes.len() as u64;
+    let bytes = with_end_of_file(bytes, eof);
+
+    let original = walk_bytes(read("../../fixtures/h5/extensible_array.h5"), "extensible_array.h5").unwrap();
+    let started = std::time::Instant::now();
+    let patched = walk_bytes(bytes, "ea_huge.h5").unwrap();
+    assert!(started.elapsed().as_secs() < 10);
+    let chunks = |f: &Hdf5File| match &f.get("/ea25").unwrap().kind {
+        ObjectKind::Dataset(d) => match &d.storage {
+            hdf5_meta::model::Storage::Chunked { chunks, .. } => chunks.clone(),
+            other => panic!("{other:?}"),
+        },
+        _ => panic!("/ea25 is not a dataset"),
+    };
+    // Only the index block's own 4 elements remain.
+    assert_eq!(chunks(&original).len(), 25);
+    assert_eq!(chunks(&patched), chunks(&original)[..4].to_vec());
+}
