@@ -16,10 +16,10 @@ use super::error::{Result, WalkError};
 use super::groups::{self, GroupKs};
 use super::header::{self, Header};
 use super::source::RangeReader;
+use crate::error::FormatError;
 use crate::format::messages::layout::{self, Storage as LayoutStorage};
 use crate::format::messages::link::{Link, LinkTarget};
 use crate::format::messages::{dataspace, datatype, fill_value, filter_pipeline, kinds};
-use crate::error::FormatError;
 use crate::format::superblock::{self, Superblock};
 use crate::model::{ByteRange, Dataset, Hdf5File, LinkInfo, Object, ObjectKind, Storage};
 
@@ -126,7 +126,10 @@ fn check_superblock(ctx: &Context, sb: &Superblock, at: u64) -> Result<()> {
              (metadata may be incomplete; HDF5 refuses it too, `h5clear -s` clears the flags)",
             sb.flags
         );
-        return Err(WalkError::format(ctx.file(), FormatError::unsupported("superblock", at, why)));
+        return Err(WalkError::format(
+            ctx.file(),
+            FormatError::unsupported("superblock", at, why),
+        ));
     }
     let eof = sb.end_of_file();
     if eof > ctx.cache.len() {
