@@ -5,7 +5,7 @@ equals xr.concat of the same files opened with netCDF4 (values, coordinates, att
     python scripts/check_combine_xarray.py --combine-cmd "<command running our combiner>"
 
 The command gets the output path, options and inputs appended in the flag syntax of
-`cargo run --release -p combine --example combine --` (-o OUT --concat time --identical lat
+`cargo run --release --manifest-path crates/combine/Cargo.toml --example combine --` (-o OUT --concat time --identical lat
 --identical lon IN...). If the command contains `{output}` and `{inputs}` placeholders they
 are substituted instead (options then come from `{options}`).
 

@@ -3,7 +3,6 @@
 //! (kerchunk-refs has an equivalent model; this crate keeps its own small one so that the
 //! streaming passes can work on borrowed keys without building a reference set.)
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// A target URL shared between references; `None` is JSON `null` (the reader's default target).
@@ -53,38 +52,7 @@ impl Reference {
     }
 }
 
-/// Interns URL strings so that references to the same target share one allocation.
-#[derive(Debug, Default)]
-pub struct UrlInterner {
-    set: HashSet<Arc<str>>,
-}
-
-impl UrlInterner {
-    /// An empty interner.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The shared string equal to `s`.
-    pub fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.set.get(s) {
-            return Arc::clone(a);
-        }
-        let a: Arc<str> = Arc::from(s);
-        self.set.insert(Arc::clone(&a));
-        a
-    }
-
-    /// Number of distinct URLs.
-    pub fn len(&self) -> usize {
-        self.set.len()
-    }
-
-    /// Whether nothing was interned.
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty()
-    }
-}
+pub use kerchunk_refs::reference::UrlInterner;
 
 #[cfg(test)]
 mod tests {
