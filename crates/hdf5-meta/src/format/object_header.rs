@@ -275,4 +275,15 @@ mod tests {
         assert_eq!(h.messages.len(), 1);
         assert_eq!(h.messages[0].data, vec![9; 8]);
     }
+
+    /// Regression (fuzz/object_header): a v1 header at an address near `u64::MAX` overflowed
+    /// computing its messages' data addresses.
+    #[test]
+    fn v1_header_at_the_top_of_the_address_space() {
+        let mut buf = vec![1, 0, 1, 0, 1, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0];
+        buf.extend_from_slice(&[1, 0, 8, 0, 0, 0, 0, 0]);
+        buf.extend_from_slice(&[9; 8]);
+        let h = parse_header(&buf, u64::MAX - 20, Sizes::DEFAULT).unwrap();
+        assert_eq!(h.messages[0].address, u64::MAX);
+    }
 }
