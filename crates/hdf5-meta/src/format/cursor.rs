@@ -74,9 +74,10 @@ impl<'a> Cursor<'a> {
         self.pos = pos;
     }
 
-    /// File address of the current position.
+    /// File address of the current position (saturating: a structure placed at the very top
+    /// of the address space must not overflow).
     pub fn address(&self) -> u64 {
-        self.base + self.pos as u64
+        self.base.saturating_add(self.pos as u64)
     }
 
     /// File address of the slice start.
@@ -291,6 +292,15 @@ mod tests {
                 needed: 11
             }
         );
+    }
+
+    /// Regression (fuzz/object_header, fuzz/messages): a v1 message or attribute at a base
+    /// address near `u64::MAX` overflowed computing its data address.
+    #[test]
+    fn address_near_the_top_saturates() {
+        let mut c = Cursor::new(&[0; 16], u64::MAX - 3, Sizes::DEFAULT, "test");
+        c.skip(8).unwrap();
+        assert_eq!(c.address(), u64::MAX);
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //! (`log2(block size) − log2(start block size) − log2(width) + 1`, which the spec misstates).
 
 use crate::error::{FormatError, Result};
-use crate::format::checksum::{lookup3, verify};
+use crate::format::checksum::{accept, lookup3, verify};
 use crate::format::cursor::{bytes_for, Cursor, Sizes};
 
 const HEADER: &str = "fractal heap header";
@@ -811,13 +811,8 @@ impl DirectBlock {
                 field.fill(0);
             }
             let computed = lookup3(&copy, 0);
-            if computed != stored {
-                return Err(FormatError::Checksum {
-                    structure: DIRECT,
-                    offset: address,
-                    stored,
-                    computed,
-                });
+            if !accept(stored, computed) {
+                return Err(FormatError::Checksum { structure: DIRECT, offset: address, stored, computed });
             }
         }
         Ok(Self {

@@ -67,7 +67,10 @@ pub fn first_chunk_len(buf: &[u8], address: u64, sizes: Sizes) -> Result<u64> {
     let mut c = Cursor::new(buf, address, sizes, "object header");
     if buf.starts_with(b"OHDR") {
         let (prefix_len, data_len, _) = v2_prefix(&mut c)?;
-        Ok(prefix_len as u64 + data_len + 4)
+        (prefix_len as u64)
+            .checked_add(data_len)
+            .and_then(|n| n.checked_add(4))
+            .ok_or_else(|| c.invalid("header size overflow"))
     } else {
         let version = c.u8()?;
         if version != 1 {
@@ -340,5 +343,30 @@ mod tests {
         assert_eq!(h.len, 32);
         assert_eq!(h.messages.len(), 1);
         assert_eq!(h.messages[0].data, vec![9; 8]);
+    }
+
+    /// Regression (fuzz/object_header): a v1 header at an address near `u64::MAX` overflowed
+    /// computing its messages' data addresses.
+    #[test]
+    fn v1_header_at_the_top_of_the_address_space() {
+        let mut buf = vec![1, 0, 1, 0, 1, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0];
+        buf.extend_from_slice(&[1, 0, 8, 0, 0, 0, 0, 0]);
+        buf.extend_from_slice(&[9; 8]);
+        let h = parse_header(&buf, u64::MAX - 20, Sizes::DEFAULT).unwrap();
+        assert_eq!(h.messages[0].address, u64::MAX);
+    }
+
+    /// Regression (fuzz/object_header): an 8-byte chunk-0 size of `u64::MAX` overflowed
+    /// computing the first chunk's length.
+    #[test]
+    fn v2_chunk_size_overflow_is_an_error() {
+        let mut buf = b"OHDR".to_vec();
+        buf.extend_from_slice(&[2, 0x03]);
+        buf.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(matches!(
+            first_chunk_len(&buf, 0, Sizes::DEFAULT),
+            Err(crate::FormatError::Invalid { .. })
+        ));
+        assert!(parse_header(&buf, 0, Sizes::DEFAULT).is_err());
     }
 }

@@ -800,6 +800,10 @@ fn decode_compound(
 
 /// Build an array type over `base`, computing and bounds-checking its size.
 fn array_of(c: &Cursor<'_>, dims: Vec<u32>, base: Datatype) -> Result<ArrayType> {
+    // A zero dimension would make a zero-sized element that value decoding cannot bound.
+    if dims.contains(&0) {
+        return Err(c.invalid(format!("array dimension 0 in {dims:?}")));
+    }
     let total = dims
         .iter()
         .try_fold(base.size(), |acc, &d| acc.checked_mul(u64::from(d)))
@@ -1001,6 +1005,23 @@ mod tests {
                 tag: "mytag".into()
             })
         );
+    }
+
+    /// Regression (fuzz/value, fuzz/messages): a v1 compound member with a zero dimension
+    /// gave a 0-byte array type over 2.5e6 × 11263 elements, which value decoding then tried
+    /// to materialise (out of memory).
+    #[test]
+    fn compound_v1_member_with_zero_dimension_is_an_error() {
+        let mut v = header(1, 6, 1, 8);
+        v.extend_from_slice(b"l\0\0\0\0\0\0\0");
+        v.extend_from_slice(&0u32.to_le_bytes());
+        v.extend_from_slice(&[3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        for d in [2_555_908u32, 11263, 0, 0] {
+            v.extend_from_slice(&d.to_le_bytes());
+        }
+        v.extend_from_slice(&int(4, true, false));
+        let err = p(&v).unwrap_err().to_string();
+        assert!(err.contains("array dimension 0"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,9 @@
+//! Extensible-array chunk index: header, index/super/data blocks, pages.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Some(input) = kerchunk_rs_fuzz::Input::new(data) {
+        kerchunk_rs_fuzz::extensible_array(&input);
+    }
+});

@@ -1,0 +1,9 @@
+//! One header message; `params[0]` is its type, `params[1]` its flags.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Some(input) = kerchunk_rs_fuzz::Input::new(data) {
+        kerchunk_rs_fuzz::messages(&input);
+    }
+});

@@ -1,0 +1,9 @@
+//! Shared object header message table and lists.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Some(input) = kerchunk_rs_fuzz::Input::new(data) {
+        kerchunk_rs_fuzz::sohm(&input);
+    }
+});
