@@ -812,7 +812,12 @@ impl DirectBlock {
             }
             let computed = lookup3(&copy, 0);
             if !accept(stored, computed) {
-                return Err(FormatError::Checksum { structure: DIRECT, offset: address, stored, computed });
+                return Err(FormatError::Checksum {
+                    structure: DIRECT,
+                    offset: address,
+                    stored,
+                    computed,
+                });
             }
         }
         Ok(Self {
