@@ -170,7 +170,7 @@ fn same_bytes_fill(a: &str, b: &str) -> bool {
 fn pad_elements(data: &[u8], width: u64, to: u64) -> Option<Vec<u8>> {
     let w = usize::try_from(width).ok().filter(|&w| w > 0)?;
     let n = usize::try_from(to).ok().filter(|&n| n >= w)?;
-    if data.len() % w != 0 {
+    if !data.len().is_multiple_of(w) {
         return None;
     }
     let total = (data.len() / w).checked_mul(n)?;
