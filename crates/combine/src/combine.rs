@@ -21,7 +21,8 @@
 //!   `identification/source_data_file_list`) is widened: the output `.zarray` gets the largest
 //!   width and the inline chunks of narrower inputs are NUL-padded element by element (numpy
 //!   strips trailing NULs, so values read back unchanged). This needs uncompressed, unfiltered
-//!   data and inline chunks in every narrower input; otherwise it stays a dtype mismatch.
+//!   data, and every chunk of a narrower input inline or (with a fetcher) a byte range of at
+//!   most 1 MiB, which is fetched, padded and inlined; otherwise it stays a dtype mismatch.
 //!   kerchunk instead writes the first input's dtype and silently mis-reads the others;
 //! * a string concat coordinate whose input fill is not a string or null (ASF-made inputs
 //!   carry `0` for `source_file_name`, which zarr 3 rejects) gets `""`, as kerchunk writes.
@@ -281,8 +282,12 @@ fn compare_sig(
 /// An accepted input and its box: per concat dim, `[start, end)` positions.
 type Accepted = (usize, Vec<(u64, u64)>);
 
-/// A small chunk to fetch: output key, URL, byte range (`None` = whole target).
-type InlineJob = (String, String, Option<(u64, u64)>);
+/// A small chunk to fetch: output key, URL, byte range (`None` = whole target), and the
+/// byte-string widening (element width, output width) to apply to it.
+type InlineJob = (String, String, Option<(u64, u64)>, Option<(u64, u64)>);
+
+/// Largest chunk of a narrower byte-string input fetched to be padded and inlined.
+const WIDEN_FETCH_LIMIT: u64 = 1 << 20;
 
 fn cmp_inputs(a: &Summary, b: &Summary) -> Ordering {
     for (x, y) in a.values.iter().zip(&b.values) {
@@ -1392,18 +1397,35 @@ impl EmitCtx<'_> {
                         push_decimal(&mut key_buf, n);
                     }
                     if let Some((w, wd)) = st.pad {
-                        // A narrower byte-string input: pad its elements to the output width.
-                        let RefView::Inline(data) = &v else {
-                            return Err(CombineError::Mismatch {
-                                var: st.path.to_string(),
-                                kind: MismatchKind::Dtype,
-                                first: wd.widest.clone(),
-                                first_value: format!("|S{}", wd.width),
-                                second: name.clone(),
-                                second_value: format!(
-                                    "|S{w}, chunk {key:?} not inline so it cannot be widened"
-                                ),
-                            });
+                        // A narrower byte-string input: pad its elements to the output width;
+                        // a small chunk in a file is fetched (with a fetcher) and padded.
+                        let data = match &v {
+                            RefView::Inline(data) => data,
+                            RefView::Range {
+                                url: Some(u),
+                                offset,
+                                length,
+                            } if self.fetcher.is_some() && *length <= WIDEN_FETCH_LIMIT => {
+                                queue.push((
+                                    key_buf.clone(),
+                                    u.to_string(),
+                                    Some((*offset, *length)),
+                                    Some((w, wd.width)),
+                                ));
+                                return Ok(());
+                            }
+                            _ => {
+                                return Err(CombineError::Mismatch {
+                                    var: st.path.to_string(),
+                                    kind: MismatchKind::Dtype,
+                                    first: wd.widest.clone(),
+                                    first_value: format!("|S{}", wd.width),
+                                    second: name.clone(),
+                                    second_value: format!(
+                                        "|S{w}; chunk {key:?} is neither inline nor fetchable, so it cannot be widened"
+                                    ),
+                                })
+                            }
                         };
                         let padded = pad_elements(data, w, wd.width).ok_or_else(|| {
                             layout_err(
@@ -1430,6 +1452,7 @@ impl EmitCtx<'_> {
                                     key_buf.clone(),
                                     u.to_string(),
                                     Some((*offset, *length)),
+                                    None,
                                 ));
                                 return Ok(());
                             }
@@ -1452,7 +1475,7 @@ impl EmitCtx<'_> {
                                     }
                                 };
                                 if size < threshold {
-                                    queue.push((key_buf.clone(), u.to_string(), None));
+                                    queue.push((key_buf.clone(), u.to_string(), None, None));
                                     return Ok(());
                                 }
                             }
@@ -1490,16 +1513,29 @@ impl EmitCtx<'_> {
         if let (Some(f), false) = (self.fetcher, queue.is_empty()) {
             let reqs: Vec<ByteRequest<'_>> = queue
                 .iter()
-                .map(|(_, u, r)| ByteRequest { url: u, range: *r })
+                .map(|(_, u, r, _)| ByteRequest { url: u, range: *r })
                 .collect();
             let got = f.fetch(&reqs);
-            for ((k, u, _), res) in queue.iter().zip(got) {
+            for ((k, u, _, pad), res) in queue.iter().zip(got) {
                 let data = res.map_err(|source| CombineError::Fetch {
                     input: s.name.clone(),
                     key: k.clone(),
                     url: u.clone(),
                     source,
                 })?;
+                let data = match *pad {
+                    Some((w, to)) => {
+                        let n = data.len();
+                        pad_elements(&data, w, to).ok_or_else(|| CombineError::Layout {
+                            var: split_key(k).0.to_string(),
+                            input: s.name.clone(),
+                            reason: format!(
+                                "chunk {k:?} of {n} bytes is not a whole number of |S{w} elements"
+                            ),
+                        })?
+                    }
+                    None => data,
+                };
                 self.put(k, RefView::Inline(data.into()))?;
                 self.inlined += 1;
             }

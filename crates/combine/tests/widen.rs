@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use combine::meta::parse_lenient;
-use combine::{run, CombineError, CombineOptions, Input, MismatchKind, Reference};
+use combine::{run, CombineError, CombineOptions, Input, LocalFetcher, MismatchKind, Reference};
 
 fn txt(s: &str) -> Reference {
     Reference::Inline(Arc::from(s.as_bytes()))
@@ -115,7 +115,33 @@ fn expect_dtype_mismatch(inputs: &[Input], kind: MismatchKind) {
 }
 
 #[test]
-fn narrower_chunk_in_a_file_is_still_a_mismatch() {
+fn narrower_chunk_in_a_file_is_fetched_and_padded() {
+    // With a fetcher, a narrower input's small chunk in a file is read, padded and inlined
+    // (the OPERA-like e2e products reference their 349-byte file lists).
+    let path = std::env::temp_dir().join(format!("widen-{}.bin", std::process::id()));
+    std::fs::write(&path, b"....abcxyz....").unwrap();
+    let range = Reference::Range {
+        url: Some(Arc::from(format!("file://{}", path.display()))),
+        offset: 4,
+        length: 6,
+    };
+    let inputs = [
+        input(0.0, 3, r#""IA==""#, range, "a"),
+        input(1.0, 5, r#""IA==""#, txt("hellowide"), "a"),
+    ];
+    let mut o = CombineOptions::concat(["time"]);
+    o.inline_threshold = 0;
+    let mut sink: Vec<(String, Reference)> = Vec::new();
+    let r = run(&inputs, &o, Some(&LocalFetcher::default()), &mut sink);
+    let _ = std::fs::remove_file(&path);
+    r.unwrap();
+    let out: BTreeMap<String, Reference> = sink.into_iter().collect();
+    assert_eq!(json(&out, "s/.zarray")["dtype"], "|S5");
+    assert_eq!(out["s/0.0"].as_inline().unwrap(), b"abc\0\0xyz\0\0");
+}
+
+#[test]
+fn narrower_chunk_in_a_file_without_fetcher_is_still_a_mismatch() {
     let range = Reference::Range {
         url: Some(Arc::from("s3://b/f.nc")),
         offset: 100,
