@@ -41,10 +41,9 @@ if grep -q '_v0\.9_' "$work/latest.txt"; then
 fi
 
 # Two fixed-length identification strings legitimately differ in width between products
-# (|S149..|S299 file lists, "precise"/"restituted orbit file"); the combine refuses mixed
-# dtypes rather than mis-read them, so they are left out here until it widens |S strings.
-"$KERCHUNK" combine --quiet "@$work/latest.txt" -o "$work/stack.json.gz" --profile opera-disp \
-    --drop identification/source_data_file_list --drop identification/source_data_secondary_orbit_type
+# (|S149..|S299 file lists, "precise"/"restituted orbit file"); the combine widens them to the
+# largest width, NUL-padding the inline chunks of the narrower products.
+"$KERCHUNK" combine --quiet "@$work/latest.txt" -o "$work/stack.json.gz" --profile opera-disp
 # shellcheck disable=SC2046
 "$py" scripts/check_opera_stack.py --stack "$work/stack.json.gz" --nc-dir "$work/nc" \
     --url-prefix "file://$work/nc" $(cat "$work/latest.txt")

@@ -15,7 +15,17 @@
 //!   inputs, so one odd input does not exclude all the others;
 //! * coordinate arrays are written uncompressed (kerchunk zstd-compresses above 100 values);
 //! * a `cf:` coordinate cast to datetime64 drops `units`/`calendar` (kerchunk's intent);
-//! * references with a null URL are rejected (they would point at different files).
+//! * references with a null URL are rejected (they would point at different files);
+//! * a variable whose only difference between inputs is the width of a fixed-length byte
+//!   string dtype (`|S149` in one product, `|S299` in another, as OPERA DISP's
+//!   `identification/source_data_file_list`) is widened: the output `.zarray` gets the largest
+//!   width and the inline chunks of narrower inputs are NUL-padded element by element (numpy
+//!   strips trailing NULs, so values read back unchanged). This needs uncompressed, unfiltered
+//!   data, and every chunk of a narrower input inline or (with a fetcher) a byte range of at
+//!   most 1 MiB, which is fetched, padded and inlined; otherwise it stays a dtype mismatch.
+//!   kerchunk instead writes the first input's dtype and silently mis-reads the others;
+//! * a string concat coordinate whose input fill is not a string or null (ASF-made inputs
+//!   carry `0` for `source_file_name`, which zarr 3 rejects) gets `""`, as kerchunk writes.
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
@@ -90,8 +100,19 @@ struct DataVar {
     source: usize,
 }
 
+/// A byte-string variable widened to the largest `|S<n>` of the inputs.
+#[derive(Debug)]
+struct Widen {
+    /// The output width.
+    width: u64,
+    /// An input with that width (for error messages).
+    widest: String,
+}
+
 struct Plan {
     roles: HashMap<u32, Role>,
+    /// Array path id → output width, for byte-string variables whose width differs.
+    widths: HashMap<u32, Widen>,
     /// Per concat dim, per included input (summary position): start position.
     starts: Vec<HashMap<usize, u64>>,
     root_source: Option<usize>,
@@ -117,8 +138,55 @@ fn mismatch(
     }
 }
 
+/// The width `n` of a fixed-length byte-string dtype `|S<n>` (`dtype` as JSON text).
+fn bytes_width(dtype: &str) -> Option<u64> {
+    dtype
+        .strip_prefix("\"|S")?
+        .strip_suffix('"')?
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+}
+
+/// Whether two byte-string fill values (JSON text, base64 strings) are the same value for
+/// numpy, i.e. equal once trailing NULs are stripped.
+fn same_bytes_fill(a: &str, b: &str) -> bool {
+    use base64::Engine as _;
+    if a == b {
+        return true;
+    }
+    let decode = |t: &str| -> Option<Vec<u8>> {
+        let s: String = serde_json::from_str(t).ok()?;
+        let mut v = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
+        while v.last() == Some(&0) {
+            v.pop();
+        }
+        Some(v)
+    };
+    matches!((decode(a), decode(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Pads every `width`-byte element of `data` with NULs to `to` bytes; `None` if `data` is not
+/// a whole number of elements (or the result cannot be allocated).
+fn pad_elements(data: &[u8], width: u64, to: u64) -> Option<Vec<u8>> {
+    let w = usize::try_from(width).ok().filter(|&w| w > 0)?;
+    let n = usize::try_from(to).ok().filter(|&n| n >= w)?;
+    if !data.len().is_multiple_of(w) {
+        return None;
+    }
+    let total = (data.len() / w).checked_mul(n)?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(total).ok()?;
+    for e in data.chunks_exact(w) {
+        out.extend_from_slice(e);
+        out.resize(out.len() + (n - w), 0);
+    }
+    Some(out)
+}
+
 /// Compares `sig` (input `b`) with the reference `r` (input `a`); `free` marks axes that may
-/// differ in length (concat dims).
+/// differ in length (concat dims). `Ok(true)`: they differ only in the width of a byte-string
+/// dtype, which the output widens.
 fn compare_sig(
     var: &str,
     a: &Summary,
@@ -126,7 +194,7 @@ fn compare_sig(
     b: &Summary,
     s: &Sig,
     concat: &[String],
-) -> Result<()> {
+) -> Result<bool> {
     if r.dims != s.dims {
         return Err(mismatch(
             var,
@@ -163,7 +231,12 @@ fn compare_sig(
             format!("{:?}", s.chunks),
         ));
     }
-    if r.dtype != s.dtype {
+    let widen = r.dtype != s.dtype
+        && r.plain
+        && s.plain
+        && bytes_width(&r.dtype).is_some()
+        && bytes_width(&s.dtype).is_some();
+    if r.dtype != s.dtype && !widen {
         return Err(mismatch(
             var,
             MismatchKind::Dtype,
@@ -183,7 +256,7 @@ fn compare_sig(
             s.codecs.clone(),
         ));
     }
-    if r.fill != s.fill {
+    if r.fill != s.fill && !(widen && same_bytes_fill(&r.fill, &s.fill)) {
         return Err(mismatch(
             var,
             MismatchKind::FillValue,
@@ -203,14 +276,18 @@ fn compare_sig(
             s.layout.clone(),
         ));
     }
-    Ok(())
+    Ok(widen)
 }
 
 /// An accepted input and its box: per concat dim, `[start, end)` positions.
 type Accepted = (usize, Vec<(u64, u64)>);
 
-/// A small chunk to fetch: output key, URL, byte range (`None` = whole target).
-type InlineJob = (String, String, Option<(u64, u64)>);
+/// A small chunk to fetch: output key, URL, byte range (`None` = whole target), and the
+/// byte-string widening (element width, output width) to apply to it.
+type InlineJob = (String, String, Option<(u64, u64)>, Option<(u64, u64)>);
+
+/// Largest chunk of a narrower byte-string input fetched to be padded and inlined.
+const WIDEN_FETCH_LIMIT: u64 = 1 << 20;
 
 fn cmp_inputs(a: &Summary, b: &Summary) -> Ordering {
     for (x, y) in a.values.iter().zip(&b.values) {
@@ -322,9 +399,11 @@ pub fn run(
                 .map(|(p, (_, first, sig))| (p, (first, sig))),
         );
     }
+    let mut widen_paths: HashSet<u32> = HashSet::new();
     for i in 0..summaries.len() {
         let Some(s) = summaries.get(i) else { continue };
         let mut err = None;
+        let mut widened = Vec::new();
         let mut ids: Vec<(&u32, &u32)> = s.arrays.iter().collect();
         ids.sort();
         for (&path, &sig) in &ids {
@@ -344,9 +423,13 @@ pub fn run(
                     continue;
                 };
                 let name = path_names.get(path as usize).map_or("", |p| p);
-                if let Err(e) = compare_sig(name, r, a, s, b, &options.concat_dims) {
-                    err = Some(e);
-                    break;
+                match compare_sig(name, r, a, s, b, &options.concat_dims) {
+                    Ok(true) => widened.push(path),
+                    Ok(false) => {}
+                    Err(e) => {
+                        err = Some(e);
+                        break;
+                    }
                 }
             }
         }
@@ -362,6 +445,7 @@ pub fn run(
             }
             Some(e) => return Err(e),
             None => {
+                widen_paths.extend(widened);
                 for (&path, &sig) in ids {
                     reference.entry(path).or_insert((i, sig));
                 }
@@ -494,7 +578,7 @@ pub fn run(
         }
     }
 
-    let plan = make_plan(
+    let mut plan = make_plan(
         options,
         &summaries,
         &order,
@@ -504,6 +588,7 @@ pub fn run(
         starts,
         &mut report,
     )?;
+    plan.widths = output_widths(&widen_paths, &summaries, &order, &sigs);
 
     // Output: coordinates, then every input's references.
     let first = order.first().and_then(|&i| summaries.get(i));
@@ -533,6 +618,45 @@ pub fn run(
     report.references = written + n;
     report.inlined = inlined;
     Ok(report)
+}
+
+/// The output width of each byte-string variable whose width differs between the combined
+/// inputs (`paths`: those found to differ only in width).
+fn output_widths(
+    paths: &HashSet<u32>,
+    summaries: &[Summary],
+    order: &[usize],
+    sigs: &[Arc<Sig>],
+) -> HashMap<u32, Widen> {
+    let mut out = HashMap::new();
+    for &path in paths {
+        let widths: Vec<(u64, &str)> = order
+            .iter()
+            .filter_map(|&i| {
+                let s = summaries.get(i)?;
+                let sig = sigs.get(*s.arrays.get(&path)? as usize)?;
+                Some((bytes_width(&sig.dtype)?, s.name.as_str()))
+            })
+            .collect();
+        let min = widths.iter().map(|w| w.0).min();
+        // The first input (in coordinate order) with the largest width.
+        let max = widths.iter().fold(None::<(u64, &str)>, |m, &w| match m {
+            Some(b) if b.0 >= w.0 => Some(b),
+            _ => Some(w),
+        });
+        if let (Some(lo), Some((width, widest))) = (min, max) {
+            if lo < width {
+                out.insert(
+                    path,
+                    Widen {
+                        width,
+                        widest: widest.to_string(),
+                    },
+                );
+            }
+        }
+    }
+    out
 }
 
 /// Pass 2 over every input: on worker threads when there are several cores, each input's
@@ -816,6 +940,7 @@ fn make_plan(
     let root_source = order.first().copied();
     Ok(Plan {
         roles,
+        widths: HashMap::new(),
         starts,
         root_source,
         group_source,
@@ -916,6 +1041,14 @@ fn write_coordinate(
             };
             let fill = match t {
                 NpType::Int(_) => Value::Null,
+                // A string coordinate keeps a string or null fill (as kerchunk); any other
+                // fill of the input's `|O` array (ASF-made inputs have 0, which zarr 3
+                // rejects for a string dtype) becomes "", as kerchunk writes it.
+                NpType::Str(_) | NpType::Bytes(_) => match src.map(|s| &s.fill) {
+                    Some(f @ (Value::String(_) | Value::Null)) => f.clone(),
+                    Some(_) => Value::from(""),
+                    None => default_fill(t),
+                },
                 _ => match src {
                     Some(s) => match (&s.fill, t) {
                         (Value::Number(n), NpType::Float(_)) => {
@@ -1024,6 +1157,8 @@ struct ArrayState<'p> {
     offsets: Vec<u64>,
     prepend: Vec<(usize, u64)>,
     seen: Option<Seen>,
+    /// This input's byte-string width when its chunks must be padded to the output's.
+    pad: Option<(u64, &'p Widen)>,
 }
 
 impl EmitCtx<'_> {
@@ -1083,9 +1218,16 @@ impl EmitCtx<'_> {
                 .zip(&sig.chunks)
                 .map(|(&a, &c)| a.div_ceil(c.max(1)))
                 .collect();
+            let pad = match (role, plan.widths.get(&path)) {
+                (Some(Role::Data(_)), Some(wd)) => bytes_width(&sig.dtype)
+                    .filter(|&w| w < wd.width)
+                    .map(|w| (w, wd)),
+                _ => None,
+            };
             states.insert(
                 path,
                 ArrayState {
+                    pad,
                     role,
                     path: self.path_names.get(path as usize).map_or("", |p| p),
                     grid,
@@ -1172,6 +1314,9 @@ impl EmitCtx<'_> {
                                 ArrayMeta::parse(text).map_err(|e| layout_err(st.path, e))?;
                             doc.insert("shape".into(), Value::from(dv.out_shape.clone()));
                             doc.insert("chunks".into(), Value::from(dv.out_chunks.clone()));
+                            if let Some(wd) = plan.widths.get(&id) {
+                                doc.insert("dtype".into(), Value::from(format!("|S{}", wd.width)));
+                            }
                             to_json_text(&Value::Object(doc))
                         } else {
                             zattrs_done.insert(id);
@@ -1251,6 +1396,51 @@ impl EmitCtx<'_> {
                         };
                         push_decimal(&mut key_buf, n);
                     }
+                    if let Some((w, wd)) = st.pad {
+                        // A narrower byte-string input: pad its elements to the output width;
+                        // a small chunk in a file is fetched (with a fetcher) and padded.
+                        let data = match &v {
+                            RefView::Inline(data) => data,
+                            RefView::Range {
+                                url: Some(u),
+                                offset,
+                                length,
+                            } if self.fetcher.is_some() && *length <= WIDEN_FETCH_LIMIT => {
+                                queue.push((
+                                    key_buf.clone(),
+                                    u.to_string(),
+                                    Some((*offset, *length)),
+                                    Some((w, wd.width)),
+                                ));
+                                return Ok(());
+                            }
+                            _ => {
+                                return Err(CombineError::Mismatch {
+                                    var: st.path.to_string(),
+                                    kind: MismatchKind::Dtype,
+                                    first: wd.widest.clone(),
+                                    first_value: format!("|S{}", wd.width),
+                                    second: name.clone(),
+                                    second_value: format!(
+                                        "|S{w}; chunk {key:?} is neither inline nor fetchable, so it cannot be widened"
+                                    ),
+                                })
+                            }
+                        };
+                        let padded = pad_elements(data, w, wd.width).ok_or_else(|| {
+                            layout_err(
+                                st.path,
+                                format!(
+                                    "inline chunk {key:?} of {} bytes is not a whole number of |S{w} elements",
+                                    data.len()
+                                ),
+                            )
+                        })?;
+                        let k = std::mem::take(&mut key_buf);
+                        let r = self.put(&k, RefView::Inline(padded.into()));
+                        key_buf = k;
+                        return r;
+                    }
                     if threshold > 0 {
                         match &v {
                             RefView::Range {
@@ -1262,6 +1452,7 @@ impl EmitCtx<'_> {
                                     key_buf.clone(),
                                     u.to_string(),
                                     Some((*offset, *length)),
+                                    None,
                                 ));
                                 return Ok(());
                             }
@@ -1284,7 +1475,7 @@ impl EmitCtx<'_> {
                                     }
                                 };
                                 if size < threshold {
-                                    queue.push((key_buf.clone(), u.to_string(), None));
+                                    queue.push((key_buf.clone(), u.to_string(), None, None));
                                     return Ok(());
                                 }
                             }
@@ -1322,20 +1513,71 @@ impl EmitCtx<'_> {
         if let (Some(f), false) = (self.fetcher, queue.is_empty()) {
             let reqs: Vec<ByteRequest<'_>> = queue
                 .iter()
-                .map(|(_, u, r)| ByteRequest { url: u, range: *r })
+                .map(|(_, u, r, _)| ByteRequest { url: u, range: *r })
                 .collect();
             let got = f.fetch(&reqs);
-            for ((k, u, _), res) in queue.iter().zip(got) {
+            for ((k, u, _, pad), res) in queue.iter().zip(got) {
                 let data = res.map_err(|source| CombineError::Fetch {
                     input: s.name.clone(),
                     key: k.clone(),
                     url: u.clone(),
                     source,
                 })?;
+                let data = match *pad {
+                    Some((w, to)) => {
+                        let n = data.len();
+                        pad_elements(&data, w, to).ok_or_else(|| CombineError::Layout {
+                            var: split_key(k).0.to_string(),
+                            input: s.name.clone(),
+                            reason: format!(
+                                "chunk {k:?} of {n} bytes is not a whole number of |S{w} elements"
+                            ),
+                        })?
+                    }
+                    None => data,
+                };
                 self.put(k, RefView::Inline(data.into()))?;
                 self.inlined += 1;
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_string_widths() {
+        // Sig::dtype holds the dtype as JSON text (quoted).
+        assert_eq!(bytes_width("\"|S149\""), Some(149));
+        assert_eq!(bytes_width("\"|S0\""), None);
+        assert_eq!(bytes_width("\"<U5\""), None);
+        assert_eq!(bytes_width("\"|S\""), None);
+        assert_eq!(bytes_width("|S5"), None);
+    }
+
+    #[test]
+    fn byte_fills_compare_as_numpy_values() {
+        // "AAA=" = b"\0\0", "AAAAAA==" = b"\0\0\0\0": both the empty string for numpy.
+        assert!(same_bytes_fill("\"AAA=\"", "\"AAAAAA==\""));
+        assert!(same_bytes_fill("\"IA==\"", "\"IA==\""));
+        assert!(same_bytes_fill("null", "null"));
+        // b" " vs b"\0".
+        assert!(!same_bytes_fill("\"IA==\"", "\"AA==\""));
+        assert!(!same_bytes_fill("null", "\"AA==\""));
+    }
+
+    #[test]
+    fn padding_is_per_element() {
+        assert_eq!(pad_elements(b"abcdef", 3, 5).unwrap(), b"abc\0\0def\0\0");
+        assert_eq!(pad_elements(b"", 3, 5).unwrap(), b"");
+        assert_eq!(pad_elements(b"abc", 3, 3).unwrap(), b"abc");
+        assert!(pad_elements(b"abcd", 3, 5).is_none());
+        assert!(pad_elements(b"abc", 0, 5).is_none());
+        assert!(pad_elements(b"abc", 3, 2).is_none());
+        assert!(pad_elements(b"abc", 3, u64::MAX).is_none());
     }
 }

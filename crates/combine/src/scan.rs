@@ -31,6 +31,8 @@ pub(crate) struct Sig {
     pub dtype: String,
     pub fill: String,
     pub codecs: String,
+    /// No filters and no compressor (chunks are raw element bytes).
+    pub plain: bool,
     pub layout: String,
 }
 
@@ -338,6 +340,7 @@ pub(crate) fn scan(
                 Value::Array(meta.filters.clone()),
                 meta.compressor.clone().unwrap_or(Value::Null)
             ),
+            plain: meta.filters.is_empty() && meta.compressor.is_none(),
             layout: format!(
                 "order={} dimension_separator={}",
                 if meta.order_f { "F" } else { "C" },

@@ -203,6 +203,8 @@ fn asf_stack_structure() {
         sfn["dtype"],
         serde_json::json!(format!("<U{}", names[0].len()))
     );
+    // The inputs' `|O` fill 0 is not a string: "" as kerchunk writes (zarr 3 rejects 0).
+    assert_eq!(sfn["fill_value"], serde_json::json!(""));
     // The coordinate holds the sorted names as UCS-4.
     let data = out["source_file_name/0"].as_inline().unwrap();
     let text: String = data
