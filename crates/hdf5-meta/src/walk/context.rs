@@ -23,6 +23,8 @@ pub struct Context {
     pub sizes: Sizes,
     /// Shared message table (address, number of indexes), from the superblock extension.
     pub sohm_table: Option<(u64, u8)>,
+    /// Fractal heaps already loaded.
+    pub(crate) heaps: super::dense::HeapCache,
 }
 
 impl Context {

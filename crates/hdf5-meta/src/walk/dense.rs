@@ -4,8 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use tokio::sync::OnceCell;
 
 use super::btree_v2;
 use super::context::Context;
@@ -16,7 +18,7 @@ use crate::format::fractal_heap::{DirectBlock, DirectBlockRef, FractalHeapHeader
 use crate::format::sohm::{SharedMessageTable, SohmIndex};
 
 /// A fractal heap with all its direct blocks loaded.
-struct LoadedHeap {
+pub struct LoadedHeap {
     header: FractalHeapHeader,
     blocks: Vec<(DirectBlock, Bytes)>,
     huge: HashMap<u64, (u64, u64)>,
@@ -28,10 +30,13 @@ impl LoadedHeap {
         let fe = |e| ctx.format_error(e);
         match self.header.decode_id(id, ctx.sizes).map_err(fe)? {
             HeapId::Managed { offset, length } => {
-                let (block, data) = self
-                    .blocks
-                    .iter()
-                    .find(|(b, _)| offset >= b.heap_offset && offset - b.heap_offset < b.size)
+                // Blocks are sorted by heap offset: the candidate is the last one starting at or
+                // before `offset`.
+                let i = self.blocks.partition_point(|(b, _)| b.heap_offset <= offset);
+                let (block, data) = i
+                    .checked_sub(1)
+                    .and_then(|i| self.blocks.get(i))
+                    .filter(|(b, _)| offset - b.heap_offset < b.size)
                     .ok_or_else(|| ctx.limit(format!("fractal heap at {}: no direct block holds offset {offset}", self.header.address)))?;
                 let bytes = block.object(data, offset, length).map_err(fe)?;
                 Ok((bytes.to_vec(), block.address.saturating_add(offset - block.heap_offset)))
@@ -45,8 +50,30 @@ impl LoadedHeap {
     }
 }
 
-/// Load a heap's header and every allocated direct block.
-async fn load_heap(ctx: &Context, address: u64) -> Result<LoadedHeap> {
+/// Fractal heaps loaded so far in a walk, by address: each is read and decoded once, however
+/// many objects use it (the SOHM heap serves every shared message; a crafted file could also
+/// point many objects at one big heap).
+#[derive(Default)]
+pub struct HeapCache(Mutex<HashMap<u64, Arc<OnceCell<Arc<LoadedHeap>>>>>);
+
+impl std::fmt::Debug for HeapCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map(|m| m.len()).unwrap_or(0);
+        write!(f, "HeapCache({n} heaps)")
+    }
+}
+
+/// The heap at `address`, loaded once per walk.
+async fn load_heap(ctx: &Context, address: u64) -> Result<Arc<LoadedHeap>> {
+    let cell = {
+        let mut map = ctx.heaps.0.lock().map_err(|_| ctx.limit("fractal heap cache lock poisoned"))?;
+        Arc::clone(map.entry(address).or_default())
+    };
+    cell.get_or_try_init(|| async { read_heap(ctx, address).await.map(Arc::new) }).await.cloned()
+}
+
+/// Read a heap's header and every allocated direct block.
+async fn read_heap(ctx: &Context, address: u64) -> Result<LoadedHeap> {
     let sizes = ctx.sizes;
     let header = ctx
         .parse_at(address, FractalHeapHeader::min_size(sizes) as u64 + 64, |b| FractalHeapHeader::parse(b, address, sizes))
@@ -90,6 +117,7 @@ async fn load_heap(ctx: &Context, address: u64) -> Result<LoadedHeap> {
         let block = DirectBlock::parse(&data, d.address, sizes, &header, &d).map_err(|e| ctx.format_error(e))?;
         blocks.push((block, data));
     }
+    blocks.sort_by_key(|(b, _)| b.heap_offset);
     let mut huge = HashMap::new();
     if let Some(bt) = header.huge_btree_address {
         let (_, recs) = btree_v2::records(ctx, bt, None).await?;
