@@ -42,6 +42,10 @@ pub async fn fixed_array(ctx: &Context, addr: u64, c: &ChunkedLayout, max: &[u64
     to_coords(ctx, addr, slots, &numbering)
 }
 
+/// A data block, its address if allocated, and (super block slot, data block) when it hangs
+/// from a super block.
+type LocatedDataBlock = (DataBlockSlot, Option<u64>, Option<(usize, u64)>);
+
 /// Chunks of an extensible-array index (slots numbered over the swizzled grid).
 pub async fn extensible_array(ctx: &Context, addr: u64, c: &ChunkedLayout, max: &[u64]) -> Result<Vec<IndexedChunk>> {
     let sizes = ctx.sizes;
@@ -87,7 +91,7 @@ pub async fn extensible_array(ctx: &Context, addr: u64, c: &ChunkedLayout, max: 
     // Round 2: every allocated data block (index block: at most 2·(255 − 1) of them).
     let mut data = Vec::new();
     for &u in &live {
-        let blocks: Vec<(DataBlockSlot, Option<u64>, Option<(usize, u64)>)> = match u.checked_sub(g.index_block_super_blocks) {
+        let blocks: Vec<LocatedDataBlock> = match u.checked_sub(g.index_block_super_blocks) {
             None => g
                 .data_blocks_of(u)
                 .map(|b| {

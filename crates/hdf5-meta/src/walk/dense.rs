@@ -222,3 +222,30 @@ pub fn parse_sohm_table_message(ctx: &Context, data: &[u8], address: u64) -> Res
     })();
     parsed.map_err(|e| ctx.format_error(e))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::format::messages::kinds;
+    use crate::format::superblock;
+    use crate::walk::cache::{BlockCache, IoOptions};
+    use crate::walk::source::MemoryFile;
+
+    #[tokio::test]
+    async fn heaps_are_loaded_once_per_walk() {
+        // sohm_btree.h5 fixture: shared datatypes, dataspaces and attributes in one SOHM heap.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/h5/sohm_btree.h5");
+        let reader = Arc::new(MemoryFile::new(std::fs::read(path).unwrap(), "sohm_btree.h5"));
+        let cache = BlockCache::new(reader, IoOptions::default()).await.unwrap();
+        let head = cache.read_head().await.unwrap();
+        let sb = superblock::parse(&head, 0).unwrap();
+        let mut ctx = Context { cache, base: 0, sizes: sb.sizes, sohm_table: None, heaps: Default::default() };
+        ctx.sohm_table = super::super::extension::read(&ctx, &sb).await.unwrap().sohm_table;
+        let heap = sohm_index(&ctx, kinds::ATTRIBUTE).await.unwrap().heap_address.unwrap();
+        let (a, b) = futures::join!(load_heap(&ctx, heap), load_heap(&ctx, heap));
+        let (a, c) = (a.unwrap(), load_heap(&ctx, heap).await.unwrap());
+        assert!(Arc::ptr_eq(&a, &b.unwrap()) && Arc::ptr_eq(&a, &c));
+        assert_eq!(ctx.heaps.0.lock().unwrap().len(), 1);
+    }
+}
