@@ -4,6 +4,8 @@
 //! Files under `tests/data/walk/` come from `scripts/testdata/make_walk_cases.py` (h5py 3.16,
 //! HDF5 2.0; `cases.json` records what h5py reports); the others are patched fixtures.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
