@@ -12,12 +12,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for o in &file.objects {
         let kind = match &o.kind {
             ObjectKind::Group { members } => format!("group ({} members)", members.len()),
-            ObjectKind::Dataset(d) => format!("dataset {:?} shape {:?} {:?}", d.datatype.numpy_typestr(), d.shape, storage(&d.storage)),
+            ObjectKind::Dataset(d) => format!(
+                "dataset {:?} shape {:?} {:?}",
+                d.datatype.numpy_typestr(),
+                d.shape,
+                storage(&d.storage)
+            ),
             ObjectKind::Datatype(t) => format!("datatype {:?}", t.numpy_typestr()),
         };
-        println!("{} @{}: {kind}, {} attributes", o.path, o.address, o.attributes.len());
+        println!(
+            "{} @{}: {kind}, {} attributes",
+            o.path,
+            o.address,
+            o.attributes.len()
+        );
     }
-    println!("aliases: {}, other links: {}", file.aliases.len(), file.other_links.len());
+    println!(
+        "aliases: {}, other links: {}",
+        file.aliases.len(),
+        file.other_links.len()
+    );
     for (a, f) in file.aliases.iter().take(5) {
         println!("  {a} -> {f}");
     }
@@ -30,7 +44,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 fn storage(s: &hdf5_meta::model::Storage) -> String {
     match s {
-        hdf5_meta::model::Storage::Chunked { chunk_shape, chunks, .. } => format!("chunks {chunk_shape:?} x{}", chunks.len()),
+        hdf5_meta::model::Storage::Chunked {
+            chunk_shape,
+            chunks,
+            ..
+        } => format!("chunks {chunk_shape:?} x{}", chunks.len()),
         other => format!("{other:?}").chars().take(80).collect(),
     }
 }

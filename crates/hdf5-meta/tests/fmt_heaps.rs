@@ -829,7 +829,12 @@ fn official_corpus_heaps_trees_and_tables() {
                     // Named committed types are listed by h5py; anonymous ones (tcompound2.h5
                     // has one at 9560, its datatype message in a continuation block) are still
                     // object headers.
-                    let anonymous = hdf5_meta::format::object_header::parse_header(&file[target as usize..], target, S8).is_ok();
+                    let anonymous = hdf5_meta::format::object_header::parse_header(
+                        &file[target as usize..],
+                        target,
+                        S8,
+                    )
+                    .is_ok();
                     assert!(committed.contains(&target) || anonymous, "{name}: {target}")
                 }
                 SharedRef::SohmHeapId(_) => panic!("{name}: no SOHM in this file"),

@@ -4,7 +4,12 @@
 //! Files under `tests/data/walk/` come from `scripts/testdata/make_walk_cases.py` (h5py 3.16,
 //! HDF5 2.0; `cases.json` records what h5py reports); the others are patched fixtures.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,8 +28,14 @@ fn read(rel: &str) -> Vec<u8> {
 }
 
 fn walk_bytes(bytes: Vec<u8>, name: &str) -> Result<Hdf5File, WalkError> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(walk(Arc::new(MemoryFile::new(bytes, name)), WalkOptions::default()))
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(walk(
+        Arc::new(MemoryFile::new(bytes, name)),
+        WalkOptions::default(),
+    ))
 }
 
 fn fill_state(file: &Hdf5File, path: &str) -> FillState {
@@ -36,7 +47,10 @@ fn fill_state(file: &Hdf5File, path: &str) -> FillState {
 
 /// Set the flags byte of a v2/v3 superblock at offset 0 (O = 8) and fix its checksum.
 fn with_superblock_flags(mut bytes: Vec<u8>, flags: u8) -> Vec<u8> {
-    assert!(matches!(bytes[8], 2 | 3) && bytes[9] == 8, "v2/v3 superblock with O = 8 expected");
+    assert!(
+        matches!(bytes[8], 2 | 3) && bytes[9] == 8,
+        "v2/v3 superblock with O = 8 expected"
+    );
     bytes[11] = flags;
     // Signature(8) version O L flags, base, extension, EOF, root (4 × 8), then the checksum.
     let sum = lookup3(&bytes[..44], 0);
@@ -52,7 +66,13 @@ fn truncated_file_is_refused() {
     bytes.truncate(bytes.len() - 100);
     let e = walk_bytes(bytes, "cut.h5").unwrap_err();
     match &e {
-        WalkError::Truncated { structure, offset: 0, needed_end, file_len, .. } => {
+        WalkError::Truncated {
+            structure,
+            offset: 0,
+            needed_end,
+            file_len,
+            ..
+        } => {
             assert_eq!(*structure, "superblock (end-of-file address)");
             assert_eq!((*needed_end, *file_len), (len, len - 100));
         }
@@ -78,7 +98,12 @@ fn superblock_v3_open_for_write_is_refused() {
         let e = walk_bytes(with_superblock_flags(bytes.clone(), flags), "open.h5").unwrap_err();
         let msg = e.to_string();
         assert!(matches!(e, WalkError::Format { .. }), "{msg}");
-        assert!(msg.contains(&format!("superblock at offset 0: unsupported: file consistency flags {flags:#04x}")), "{msg}");
+        assert!(
+            msg.contains(&format!(
+                "superblock at offset 0: unsupported: file consistency flags {flags:#04x}"
+            )),
+            "{msg}"
+        );
     }
     // Other bits are not consistency flags HDF5 checks.
     assert!(walk_bytes(with_superblock_flags(bytes, 0x02), "flag2.h5").is_ok());
@@ -99,19 +124,37 @@ fn metadata_cache_image_is_refused() {
     let msg = e.to_string();
     assert!(matches!(e, WalkError::Format { .. }), "{msg}");
     assert!(msg.contains("superblock extension at offset"), "{msg}");
-    assert!(msg.contains("unsupported: metadata cache image message"), "{msg}");
+    assert!(
+        msg.contains("unsupported: metadata cache image message"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn fill_value_without_new_message() {
     // h5py (cases.json): no fill message → undefined; old message of size 0 → undefined;
     // old message holding 42 → user-defined 42.
-    let f = walk_bytes(read("tests/data/walk/no_fill_message.h5"), "no_fill_message.h5").unwrap();
+    let f = walk_bytes(
+        read("tests/data/walk/no_fill_message.h5"),
+        "no_fill_message.h5",
+    )
+    .unwrap();
     assert_eq!(fill_state(&f, "/d"), FillState::Undefined);
-    let f = walk_bytes(read("tests/data/walk/old_fill_message_empty.h5"), "old_fill_message_empty.h5").unwrap();
+    let f = walk_bytes(
+        read("tests/data/walk/old_fill_message_empty.h5"),
+        "old_fill_message_empty.h5",
+    )
+    .unwrap();
     assert_eq!(fill_state(&f, "/d"), FillState::Undefined);
-    let f = walk_bytes(read("tests/data/walk/old_fill_message.h5"), "old_fill_message.h5").unwrap();
-    assert_eq!(fill_state(&f, "/d"), FillState::User(42i32.to_le_bytes().to_vec()));
+    let f = walk_bytes(
+        read("tests/data/walk/old_fill_message.h5"),
+        "old_fill_message.h5",
+    )
+    .unwrap();
+    assert_eq!(
+        fill_state(&f, "/d"),
+        FillState::User(42i32.to_le_bytes().to_vec())
+    );
 }
 
 /// Patch the v3 superblock's end-of-file address (O = 8) and fix its checksum.
@@ -155,7 +198,11 @@ fn extensible_array_with_huge_max_index_set_is_bounded() {
     let eof = bytes.len() as u64;
     let bytes = with_end_of_file(bytes, eof);
 
-    let original = walk_bytes(read("../../fixtures/h5/extensible_array.h5"), "extensible_array.h5").unwrap();
+    let original = walk_bytes(
+        read("../../fixtures/h5/extensible_array.h5"),
+        "extensible_array.h5",
+    )
+    .unwrap();
     let started = std::time::Instant::now();
     let patched = walk_bytes(bytes, "ea_huge.h5").unwrap();
     assert!(started.elapsed().as_secs() < 10);
@@ -180,7 +227,12 @@ fn contiguous_storage_past_the_end_of_file_is_refused() {
     bytes.truncate(2452);
     let e = walk_bytes(with_end_of_file(bytes, 2452), "cut.h5").unwrap_err();
     match e {
-        WalkError::Truncated { structure, needed_end: 2456, file_len: 2452, .. } => {
+        WalkError::Truncated {
+            structure,
+            needed_end: 2456,
+            file_len: 2452,
+            ..
+        } => {
             assert_eq!(structure, "contiguous storage (data layout message)");
         }
         other => panic!("expected a truncation error, got {other:?}"),
@@ -197,7 +249,12 @@ fn chunk_past_the_end_of_file_is_refused() {
     bytes[40..48].copy_from_slice(&3526u64.to_le_bytes());
     let e = walk_bytes(bytes, "cut.h5").unwrap_err();
     match e {
-        WalkError::Truncated { structure, needed_end: 3531, file_len: 3526, .. } => {
+        WalkError::Truncated {
+            structure,
+            needed_end: 3531,
+            file_len: 3526,
+            ..
+        } => {
             assert_eq!(structure, "chunk (listed by the chunk index)");
         }
         other => panic!("expected a truncation error, got {other:?}"),

@@ -5,7 +5,12 @@
 //! changes the seed, `WALK_MUTATION_DIRS=dir:dir` takes the files (< 64 KiB) from elsewhere
 //! (e.g. the official corpus).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,7 +49,18 @@ fn mutate(rng: &mut Rng, original: &[u8]) -> Vec<u8> {
             }
             2 => {
                 // An interesting integer over a (possible) address, size or count.
-                let values = [0, 1, u64::MAX, u64::MAX - 1, len, len - 1, len + 1, 1 << 31, 1 << 32, rng.next() % (2 * len)];
+                let values = [
+                    0,
+                    1,
+                    u64::MAX,
+                    u64::MAX - 1,
+                    len,
+                    len - 1,
+                    len + 1,
+                    1 << 31,
+                    1 << 32,
+                    rng.next() % (2 * len),
+                ];
                 let v = values[rng.below(values.len())];
                 let width = [1usize, 2, 4, 8][rng.below(4)];
                 let i = rng.below(b.len().saturating_sub(width));
@@ -61,8 +77,14 @@ fn mutate(rng: &mut Rng, original: &[u8]) -> Vec<u8> {
 
 #[test]
 fn mutated_fixtures_never_panic_or_hang() {
-    let iterations: usize = std::env::var("WALK_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
-    let seed: u64 = std::env::var("WALK_MUTATION_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_1234_abcd_ef01);
+    let iterations: usize = std::env::var("WALK_MUTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let seed: u64 = std::env::var("WALK_MUTATION_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_1234_abcd_ef01);
     let dirs: Vec<PathBuf> = match std::env::var("WALK_MUTATION_DIRS") {
         Ok(v) => v.split(':').map(PathBuf::from).collect(),
         Err(_) => vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/h5")],
@@ -71,12 +93,23 @@ fn mutated_fixtures_never_panic_or_hang() {
         .iter()
         .flat_map(|d| std::fs::read_dir(d).unwrap().flatten())
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "h5") && p.metadata().is_ok_and(|m| m.len() < 64 * 1024))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "h5")
+                && p.metadata().is_ok_and(|m| m.len() < 64 * 1024)
+        })
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect();
     files.sort();
     assert!(files.len() > 20);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut rng = Rng(seed | 1);
     let (mut ok, mut refused, mut slowest) = (0, 0, Duration::ZERO);
     for i in 0..iterations {
@@ -85,7 +118,14 @@ fn mutated_fixtures_never_panic_or_hang() {
         let started = Instant::now();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             rt.block_on(async {
-                tokio::time::timeout(Duration::from_secs(20), walk(Arc::new(MemoryFile::new(bytes.clone(), name.clone())), WalkOptions::default())).await
+                tokio::time::timeout(
+                    Duration::from_secs(20),
+                    walk(
+                        Arc::new(MemoryFile::new(bytes.clone(), name.clone())),
+                        WalkOptions::default(),
+                    ),
+                )
+                .await
             })
         }));
         let took = started.elapsed();
@@ -93,14 +133,22 @@ fn mutated_fixtures_never_panic_or_hang() {
         match result {
             Ok(Ok(Ok(_))) => ok += 1,
             Ok(Ok(Err(_))) => refused += 1,
-            Ok(Err(_)) => panic!("mutation {i} of {name} (seed {seed}): walk did not finish in 20 s"),
+            Ok(Err(_)) => {
+                panic!("mutation {i} of {name} (seed {seed}): walk did not finish in 20 s")
+            }
             Err(_) => {
                 let dump = std::env::temp_dir().join(format!("walk_mutation_{i}_{name}"));
                 let _ = std::fs::write(&dump, &bytes);
-                panic!("mutation {i} of {name} (seed {seed}) panicked; bytes saved to {}", dump.display());
+                panic!(
+                    "mutation {i} of {name} (seed {seed}) panicked; bytes saved to {}",
+                    dump.display()
+                );
             }
         }
-        assert!(took < Duration::from_secs(20), "mutation {i} of {name}: {took:?}");
+        assert!(
+            took < Duration::from_secs(20),
+            "mutation {i} of {name}: {took:?}"
+        );
     }
     println!("{iterations} mutations: {ok} walked, {refused} refused, slowest {slowest:?}");
 }

@@ -7,7 +7,12 @@
 //!     [`REFUSED`].
 //! A file h5py cannot open must be refused too: the walker never guesses its way through.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code
 
 mod common;
 

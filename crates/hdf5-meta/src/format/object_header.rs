@@ -107,7 +107,13 @@ pub fn parse_header(buf: &[u8], address: u64, sizes: Sizes) -> Result<HeaderChun
         let end = checked_end(&c, prefix_len, data_len)?;
         checksum::verify("object header", address, buf, end)?;
         let (messages, continuations) = v2_messages(buf, address, sizes, prefix_len, end, flags)?;
-        Ok(HeaderChunk { version: 2, messages, continuations, flags, len: end as u64 + 4 })
+        Ok(HeaderChunk {
+            version: 2,
+            messages,
+            continuations,
+            flags,
+            len: end as u64 + 4,
+        })
     } else {
         let version = c.u8()?;
         if version != 1 {
@@ -119,7 +125,13 @@ pub fn parse_header(buf: &[u8], address: u64, sizes: Sizes) -> Result<HeaderChun
         let data_len = u64::from(c.u32()?);
         let end = checked_end(&c, 16, data_len)?;
         let (messages, continuations) = v1_messages(buf, address, sizes, 16, end, declared)?;
-        Ok(HeaderChunk { version: 1, messages, continuations, flags: 0, len: end as u64 })
+        Ok(HeaderChunk {
+            version: 1,
+            messages,
+            continuations,
+            flags: 0,
+            len: end as u64,
+        })
     }
 }
 
@@ -133,30 +145,54 @@ pub fn parse_continuation(
 ) -> Result<HeaderChunk> {
     let address = cont.address;
     let mut c = Cursor::new(buf, address, sizes, "object header continuation");
-    let len = usize::try_from(cont.length).map_err(|_| c.invalid("continuation length overflow"))?;
+    let len =
+        usize::try_from(cont.length).map_err(|_| c.invalid("continuation length overflow"))?;
     c.require(len)?;
     if version == 2 {
         c.signature(b"OCHK")?;
-        let end = len.checked_sub(4).ok_or_else(|| c.invalid("continuation shorter than its checksum"))?;
+        let end = len
+            .checked_sub(4)
+            .ok_or_else(|| c.invalid("continuation shorter than its checksum"))?;
         checksum::verify("object header continuation", address, buf, end)?;
         let (messages, continuations) = v2_messages(buf, address, sizes, 4, end, flags)?;
-        Ok(HeaderChunk { version, messages, continuations, flags, len: cont.length })
+        Ok(HeaderChunk {
+            version,
+            messages,
+            continuations,
+            flags,
+            len: cont.length,
+        })
     } else {
         let (messages, continuations) = v1_messages(buf, address, sizes, 0, len, usize::MAX)?;
-        Ok(HeaderChunk { version, messages, continuations, flags, len: cont.length })
+        Ok(HeaderChunk {
+            version,
+            messages,
+            continuations,
+            flags,
+            len: cont.length,
+        })
     }
 }
 
 fn checked_end(c: &Cursor<'_>, start: usize, data_len: u64) -> Result<usize> {
     let data_len = usize::try_from(data_len).map_err(|_| c.invalid("header size overflow"))?;
-    let end = start.checked_add(data_len).ok_or_else(|| c.invalid("header size overflow"))?;
+    let end = start
+        .checked_add(data_len)
+        .ok_or_else(|| c.invalid("header size overflow"))?;
     c.require(end.saturating_sub(c.pos()))?;
     Ok(end)
 }
 
 type Messages = (Vec<Message>, Vec<Continuation>);
 
-fn v1_messages(buf: &[u8], address: u64, sizes: Sizes, start: usize, end: usize, max: usize) -> Result<Messages> {
+fn v1_messages(
+    buf: &[u8],
+    address: u64,
+    sizes: Sizes,
+    start: usize,
+    end: usize,
+    max: usize,
+) -> Result<Messages> {
     let region = buf.get(..end).unwrap_or(buf);
     let mut c = Cursor::new(region, address, sizes, "object header");
     c.seek(start);
@@ -173,7 +209,14 @@ fn v1_messages(buf: &[u8], address: u64, sizes: Sizes, start: usize, end: usize,
     Ok(out)
 }
 
-fn v2_messages(buf: &[u8], address: u64, sizes: Sizes, start: usize, end: usize, flags: u8) -> Result<Messages> {
+fn v2_messages(
+    buf: &[u8],
+    address: u64,
+    sizes: Sizes,
+    start: usize,
+    end: usize,
+    flags: u8,
+) -> Result<Messages> {
     let region = buf.get(..end).unwrap_or(buf);
     let mut c = Cursor::new(region, address, sizes, "object header");
     c.seek(start);
@@ -206,11 +249,22 @@ fn push_message(
         0 => {} // null message: padding
         CONTINUATION => {
             let mut c = Cursor::new(data, address, sizes, "continuation message");
-            let target = c.offset()?.ok_or_else(|| c.invalid("undefined continuation address"))?;
+            let target = c
+                .offset()?
+                .ok_or_else(|| c.invalid("undefined continuation address"))?;
             let length = c.length()?;
-            out.1.push(Continuation { address: target, length });
+            out.1.push(Continuation {
+                address: target,
+                length,
+            });
         }
-        _ => out.0.push(Message { kind, flags, creation_order, address, data: data.to_vec() }),
+        _ => out.0.push(Message {
+            kind,
+            flags,
+            creation_order,
+            address,
+            data: data.to_vec(),
+        }),
     }
     Ok(())
 }
@@ -242,14 +296,23 @@ mod tests {
         let mut cont = 4096u64.to_le_bytes().to_vec();
         cont.extend_from_slice(&100u64.to_le_bytes());
         let buf = v2_header(&[(0x01, &[1, 2, 3]), (0x10, &cont), (0x00, &[0, 0])]);
-        assert_eq!(first_chunk_len(&buf, 0, Sizes::DEFAULT).unwrap(), buf.len() as u64);
+        assert_eq!(
+            first_chunk_len(&buf, 0, Sizes::DEFAULT).unwrap(),
+            buf.len() as u64
+        );
         let h = parse_header(&buf, 0, Sizes::DEFAULT).unwrap();
         assert_eq!(h.version, 2);
         assert_eq!(h.messages.len(), 1);
         assert_eq!(h.messages[0].kind, 1);
         assert_eq!(h.messages[0].data, vec![1, 2, 3]);
         assert_eq!(h.messages[0].address, 11);
-        assert_eq!(h.continuations, vec![Continuation { address: 4096, length: 100 }]);
+        assert_eq!(
+            h.continuations,
+            vec![Continuation {
+                address: 4096,
+                length: 100
+            }]
+        );
     }
 
     #[test]
@@ -261,7 +324,10 @@ mod tests {
             Err(crate::FormatError::Incomplete { offset: 7, .. })
         ));
         buf[8] ^= 0xff;
-        assert!(matches!(parse_header(&buf, 7, Sizes::DEFAULT), Err(crate::FormatError::Checksum { .. })));
+        assert!(matches!(
+            parse_header(&buf, 7, Sizes::DEFAULT),
+            Err(crate::FormatError::Checksum { .. })
+        ));
     }
 
     #[test]

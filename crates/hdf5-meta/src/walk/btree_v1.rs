@@ -18,18 +18,25 @@ pub async fn leaves(ctx: &Context, root: u64, kind: BTreeKind, k: u16) -> Result
         let mut next = Vec::new();
         let mut this_level = None;
         for a in level {
-            let node = ctx.parse_at(a, guess, |b| btree_v1::parse_node(b, a, sizes, kind)).await?;
+            let node = ctx
+                .parse_at(a, guess, |b| btree_v1::parse_node(b, a, sizes, kind))
+                .await?;
             // The bytes a node uses (its allocation, sized by a K we may not know, is larger).
             let n = u64::from(node.entries_used);
             let (o, key) = (u64::from(sizes.offset), kind.key_len(sizes) as u64);
             let used = 8 + 2 * o + (n + 1) * key + n * o;
             if let Err(other) = seen.insert(a, used) {
-                return Err(ctx.limit(format!("v1 B-tree at {root}: node {a} collides with node {other} (cycle or overlap)")));
+                return Err(ctx.limit(format!(
+                    "v1 B-tree at {root}: node {a} collides with node {other} (cycle or overlap)"
+                )));
             }
             // Every node of one batch sits at the same level, one below the previous batch.
             let want = expected_level.or(this_level).unwrap_or(node.level);
             if node.level != want {
-                return Err(ctx.limit(format!("v1 B-tree at {root}: node {a} has level {} where {want} was expected", node.level)));
+                return Err(ctx.limit(format!(
+                    "v1 B-tree at {root}: node {a} has level {} where {want} was expected",
+                    node.level
+                )));
             }
             this_level = Some(node.level);
             if node.level == 0 {

@@ -32,7 +32,12 @@ pub struct IoOptions {
 
 impl Default for IoOptions {
     fn default() -> Self {
-        Self { block_size: 64 * 1024, head_size: 1 << 20, max_gap: 256 * 1024, max_concurrency: 32 }
+        Self {
+            block_size: 64 * 1024,
+            head_size: 1 << 20,
+            max_gap: 256 * 1024,
+            max_concurrency: 32,
+        }
     }
 }
 
@@ -116,7 +121,12 @@ impl BlockCache {
     /// Change the block size (e.g. to the file's page size once the superblock is known).
     /// Blocks already cached stay valid.
     pub fn set_block_size(&mut self, block_size: u64) {
-        if self.state.lock().map(|s| s.blocks.is_empty()).unwrap_or(false) {
+        if self
+            .state
+            .lock()
+            .map(|s| s.blocks.is_empty())
+            .unwrap_or(false)
+        {
             self.opts.block_size = block_size.max(512);
         }
     }
@@ -166,14 +176,20 @@ impl BlockCache {
 
     /// Statistics so far.
     pub fn stats(&self) -> IoStats {
-        let Ok(state) = self.state.lock() else { return IoStats::default() };
+        let Ok(state) = self.state.lock() else {
+            return IoStats::default();
+        };
         let mut log = state.log.clone();
         drop(state);
         log.sort_by_key(|e| e.0);
         // Longest chain of requests where each starts after the previous ended.
         let mut chain = vec![1u64; log.len()];
         for i in 0..log.len() {
-            let best = (0..i).filter(|&j| log[j].1 <= log[i].0).map(|j| chain[j]).max().unwrap_or(0);
+            let best = (0..i)
+                .filter(|&j| log[j].1 <= log[i].0)
+                .map(|j| chain[j])
+                .max()
+                .unwrap_or(0);
             chain[i] = best + 1;
         }
         let first = log.iter().map(|e| e.0).min();
@@ -190,7 +206,9 @@ impl BlockCache {
     }
 
     fn lock(&self) -> io::Result<std::sync::MutexGuard<'_, State>> {
-        self.state.lock().map_err(|_| io::Error::other("cache lock poisoned"))
+        self.state
+            .lock()
+            .map_err(|_| io::Error::other("cache lock poisoned"))
     }
 
     /// Register runs for the missing blocks of `ranges` and return every run they need.
@@ -209,7 +227,11 @@ impl BlockCache {
         wanted.dedup();
         let mut state = self.lock()?;
         let mut needed: Vec<Arc<Run>> = Vec::new();
-        let missing: Vec<u64> = wanted.iter().copied().filter(|b| !state.blocks.contains_key(b)).collect();
+        let missing: Vec<u64> = wanted
+            .iter()
+            .copied()
+            .filter(|b| !state.blocks.contains_key(b))
+            .collect();
         // Group missing blocks into runs, bridging small gaps of blocks not yet cached.
         let mut i = 0;
         while i < missing.len() {
@@ -248,7 +270,10 @@ impl BlockCache {
         let state = self.lock()?;
         let mut out: Vec<Arc<Run>> = Vec::new();
         for b in start / bs..=(end - 1) / bs {
-            let run = state.blocks.get(&b).ok_or_else(|| io::Error::other("block missing from cache"))?;
+            let run = state
+                .blocks
+                .get(&b)
+                .ok_or_else(|| io::Error::other("block missing from cache"))?;
             if !out.last().is_some_and(|l| Arc::ptr_eq(l, run)) {
                 out.push(Arc::clone(run));
             }
@@ -260,16 +285,26 @@ impl BlockCache {
         let result = run
             .data
             .get_or_init(|| async {
-                let _permit = self.permits.acquire().await.map_err(|e| Arc::new(io::Error::other(e)))?;
+                let _permit = self
+                    .permits
+                    .acquire()
+                    .await
+                    .map_err(|e| Arc::new(io::Error::other(e)))?;
                 let started = Instant::now();
-                let data = self.inner.read_range(run.start..run.end).await.map_err(Arc::new)?;
+                let data = self
+                    .inner
+                    .read_range(run.start..run.end)
+                    .await
+                    .map_err(Arc::new)?;
                 if let Ok(mut state) = self.state.lock() {
                     state.log.push((started, Instant::now(), data.len() as u64));
                 }
                 Ok(data)
             })
             .await;
-        result.clone().map_err(|e| io::Error::new(e.kind(), e.to_string()))
+        result
+            .clone()
+            .map_err(|e| io::Error::new(e.kind(), e.to_string()))
     }
 }
 
@@ -279,12 +314,20 @@ mod tests {
     use crate::walk::source::MemoryFile;
 
     fn file(n: usize) -> Arc<dyn RangeReader> {
-        Arc::new(MemoryFile::new((0..n).map(|i| (i % 251) as u8).collect::<Vec<_>>(), "mem"))
+        Arc::new(MemoryFile::new(
+            (0..n).map(|i| (i % 251) as u8).collect::<Vec<_>>(),
+            "mem",
+        ))
     }
 
     #[tokio::test]
     async fn reads_are_cached_and_coalesced() {
-        let opts = IoOptions { block_size: 1024, head_size: 4096, max_gap: 2048, max_concurrency: 4 };
+        let opts = IoOptions {
+            block_size: 1024,
+            head_size: 4096,
+            max_gap: 2048,
+            max_concurrency: 4,
+        };
         let cache = BlockCache::new(file(100_000), opts).await.unwrap();
         let head = cache.read_head().await.unwrap();
         assert_eq!(head.len(), 4096);
@@ -293,13 +336,22 @@ mod tests {
         assert_eq!(b[0], (1000 % 251) as u8);
         assert_eq!(cache.stats().requests, 1);
         // Two ranges 1.5 KiB apart (gap <= max_gap) become one request.
-        cache.prefetch(&[10_000..10_100, 11_700..11_800]).await.unwrap();
+        cache
+            .prefetch(&[10_000..10_100, 11_700..11_800])
+            .await
+            .unwrap();
         assert_eq!(cache.stats().requests, 2);
         // A read spanning cached runs assembles correctly.
         let span = cache.read(4000, 7000).await.unwrap();
-        assert!(span.iter().enumerate().all(|(i, &v)| v == ((4000 + i) % 251) as u8));
+        assert!(span
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| v == ((4000 + i) % 251) as u8));
         // Reads past EOF are clamped.
         assert_eq!(cache.read(99_990, 100).await.unwrap().len(), 10);
-        assert_eq!(cache.stats().rounds, cache.stats().requests.min(cache.stats().rounds));
+        assert_eq!(
+            cache.stats().rounds,
+            cache.stats().requests.min(cache.stats().rounds)
+        );
     }
 }

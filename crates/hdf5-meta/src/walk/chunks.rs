@@ -21,7 +21,9 @@ pub async fn enumerate(
     max_dims: &[Option<u64>],
     chunk_k: u16,
 ) -> Result<Vec<ChunkRef>> {
-    let Some(addr) = c.address else { return Ok(Vec::new()) };
+    let Some(addr) = c.address else {
+        return Ok(Vec::new());
+    };
     let rank = c.chunk_dims.len();
     if dims.len() != rank || c.chunk_dims.contains(&0) {
         return Err(ctx.limit(format!(
@@ -29,7 +31,9 @@ pub async fn enumerate(
             dims.len()
         )));
     }
-    let unfiltered = c.chunk_bytes().ok_or_else(|| ctx.limit(format!("chunk index at {addr}: chunk size overflows")))?;
+    let unfiltered = c
+        .chunk_bytes()
+        .ok_or_else(|| ctx.limit(format!("chunk index at {addr}: chunk size overflows")))?;
     let max: Vec<u64> = if max_dims.is_empty() {
         dims.to_vec()
     } else {
@@ -54,17 +58,28 @@ pub async fn enumerate(
     let mut out: Vec<(u64, ChunkRef)> = Vec::with_capacity(found.len());
     for (coords, e) in found {
         let Some(a) = e.address else { continue };
-        let Some(linear) = chunk_index::coords_to_linear(&coords, &grid) else { continue }; // outside the extent
+        let Some(linear) = chunk_index::coords_to_linear(&coords, &grid) else {
+            continue;
+        }; // outside the extent
         out.push((
             linear,
-            ChunkRef { grid: coords, offset: ctx.base.saturating_add(a), size: e.stored_size(unfiltered), filter_mask: e.filter_mask },
+            ChunkRef {
+                grid: coords,
+                offset: ctx.base.saturating_add(a),
+                size: e.stored_size(unfiltered),
+                filter_mask: e.filter_mask,
+            },
         ));
     }
     out.sort_by_key(|(l, _)| *l);
     out.dedup_by_key(|(l, _)| *l);
     // A chunk past the end of the file would become a reference to bytes that do not exist.
     let file_len = ctx.cache.len();
-    if let Some((_, c)) = out.iter().find(|(_, c)| c.offset.checked_add(c.size).is_none_or(|end| end > file_len)) {
+    if let Some((_, c)) = out.iter().find(|(_, c)| {
+        c.offset
+            .checked_add(c.size)
+            .is_none_or(|end| end > file_len)
+    }) {
         return Err(WalkError::Truncated {
             file: ctx.file().to_string(),
             structure: "chunk (listed by the chunk index)",
@@ -79,24 +94,55 @@ pub async fn enumerate(
 /// An implicit index allocates every chunk of the maximum-dims grid at creation, contiguously
 /// from its address: that storage must lie inside the file (and chunks must have a size), which
 /// also bounds how many chunks are listed.
-fn implicit_bounds(ctx: &Context, addr: u64, chunk_bytes: u64, max: &[u64], chunk_dims: &[u64]) -> Option<()> {
+fn implicit_bounds(
+    ctx: &Context,
+    addr: u64,
+    chunk_bytes: u64,
+    max: &[u64],
+    chunk_dims: &[u64],
+) -> Option<()> {
     let slots = GridNumbering::max_grid(max, chunk_dims)?.slot_count()?;
-    let end = ctx.base.checked_add(addr)?.checked_add(slots.checked_mul(chunk_bytes)?)?;
+    let end = ctx
+        .base
+        .checked_add(addr)?
+        .checked_add(slots.checked_mul(chunk_bytes)?)?;
     (chunk_bytes > 0 && end <= ctx.cache.len()).then_some(())
 }
 
-async fn btree_v1_chunks(ctx: &Context, addr: u64, c: &ChunkedLayout, k: u16) -> Result<Vec<IndexedChunk>> {
+async fn btree_v1_chunks(
+    ctx: &Context,
+    addr: u64,
+    c: &ChunkedLayout,
+    k: u16,
+) -> Result<Vec<IndexedChunk>> {
     let rank = c.chunk_dims.len();
     let leaves = btree_v1::leaves(ctx, addr, BTreeKind::Chunk { rank }, k).await?;
     let mut out = Vec::new();
     for node in leaves {
-        let Keys::Chunk(keys) = node.keys else { continue };
+        let Keys::Chunk(keys) = node.keys else {
+            continue;
+        };
         for (key, child) in keys.into_iter().zip(node.children) {
-            let coords: Vec<u64> = key.offsets.iter().zip(&c.chunk_dims).map(|(o, d)| o / d).collect();
+            let coords: Vec<u64> = key
+                .offsets
+                .iter()
+                .zip(&c.chunk_dims)
+                .map(|(o, d)| o / d)
+                .collect();
             if coords.len() != rank {
-                return Err(ctx.limit(format!("chunk B-tree at {addr}: key of rank {} for a rank-{rank} dataset", coords.len())));
+                return Err(ctx.limit(format!(
+                    "chunk B-tree at {addr}: key of rank {} for a rank-{rank} dataset",
+                    coords.len()
+                )));
             }
-            out.push((coords, ChunkEntry { address: Some(child), filtered_size: Some(u64::from(key.chunk_size)), filter_mask: key.filter_mask }));
+            out.push((
+                coords,
+                ChunkEntry {
+                    address: Some(child),
+                    filtered_size: Some(u64::from(key.chunk_size)),
+                    filter_mask: key.filter_mask,
+                },
+            ));
         }
     }
     Ok(out)

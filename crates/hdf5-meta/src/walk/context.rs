@@ -37,7 +37,12 @@ impl Context {
 
     /// Wrap a format error, turning "incomplete" at the end of the file into [`WalkError::Truncated`].
     pub fn format_error(&self, e: FormatError) -> WalkError {
-        if let FormatError::Incomplete { structure, offset, needed } = e {
+        if let FormatError::Incomplete {
+            structure,
+            offset,
+            needed,
+        } = e
+        {
             let needed_end = self.base.saturating_add(offset).saturating_add(needed);
             if needed_end > self.cache.len() {
                 return WalkError::Truncated {
@@ -54,8 +59,14 @@ impl Context {
 
     /// Read `len` bytes at base-relative `address` (shorter at end of file).
     pub async fn read(&self, address: u64, len: u64) -> Result<Bytes> {
-        let start = self.base.checked_add(address).ok_or_else(|| self.limit(format!("address {address} overflows")))?;
-        self.cache.read(start, len).await.map_err(|e| WalkError::io(self.file(), e))
+        let start = self
+            .base
+            .checked_add(address)
+            .ok_or_else(|| self.limit(format!("address {address} overflows")))?;
+        self.cache
+            .read(start, len)
+            .await
+            .map_err(|e| WalkError::io(self.file(), e))
     }
 
     /// Make sure the given base-relative ranges are cached (one coalesced batch).
@@ -67,24 +78,36 @@ impl Context {
                 s..s.saturating_add(n)
             })
             .collect();
-        self.cache.prefetch(&ranges).await.map_err(|e| WalkError::io(self.file(), e))
+        self.cache
+            .prefetch(&ranges)
+            .await
+            .map_err(|e| WalkError::io(self.file(), e))
     }
 
     /// Decode a structure at `address`, starting with `guess` bytes and re-reading with as many
     /// bytes as the parser asks for. Sizes are bounded by the file length.
-    pub async fn parse_at<T>(&self, address: u64, guess: u64, parse: impl Fn(&[u8]) -> Result<T, FormatError>) -> Result<T> {
+    pub async fn parse_at<T>(
+        &self,
+        address: u64,
+        guess: u64,
+        parse: impl Fn(&[u8]) -> Result<T, FormatError>,
+    ) -> Result<T> {
         let mut want = guess.max(16);
         for _ in 0..MAX_RETRIES {
             let bytes = self.read(address, want).await?;
             match parse(&bytes) {
                 Ok(v) => return Ok(v),
-                Err(FormatError::Incomplete { needed, .. }) if (bytes.len() as u64) == want && needed > want => {
+                Err(FormatError::Incomplete { needed, .. })
+                    if (bytes.len() as u64) == want && needed > want =>
+                {
                     want = needed.max(want.saturating_mul(2).min(needed.saturating_add(4096)));
                 }
                 Err(e) => return Err(self.format_error(e)),
             }
         }
-        Err(self.limit(format!("structure at {address} kept growing past {want} bytes")))
+        Err(self.limit(format!(
+            "structure at {address} kept growing past {want} bytes"
+        )))
     }
 
     /// A limit error for this file.
@@ -106,7 +129,9 @@ impl BlockSet {
     /// Record the `len`-byte block at `address`; `Err` with the block it collides with.
     pub fn insert(&mut self, address: u64, len: u64) -> std::result::Result<(), u64> {
         let len = len.max(1);
-        let Some(end) = address.checked_add(len) else { return Err(address) };
+        let Some(end) = address.checked_add(len) else {
+            return Err(address);
+        };
         if let Some(&p) = self.seen.range(..=address).next_back() {
             if p.checked_add(len).is_none_or(|end| end > address) {
                 return Err(p);

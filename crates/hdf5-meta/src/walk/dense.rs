@@ -14,7 +14,9 @@ use super::context::Context;
 use super::error::Result;
 use crate::format::btree_v2::Record;
 use crate::format::cursor::Cursor;
-use crate::format::fractal_heap::{DirectBlock, DirectBlockRef, FractalHeapHeader, HeapId, IndirectBlock, RootBlock};
+use crate::format::fractal_heap::{
+    DirectBlock, DirectBlockRef, FractalHeapHeader, HeapId, IndirectBlock, RootBlock,
+};
 use crate::format::sohm::{SharedMessageTable, SohmIndex};
 
 /// A fractal heap with all its direct blocks loaded.
@@ -32,14 +34,24 @@ impl LoadedHeap {
             HeapId::Managed { offset, length } => {
                 // Blocks are sorted by heap offset: the candidate is the last one starting at or
                 // before `offset`.
-                let i = self.blocks.partition_point(|(b, _)| b.heap_offset <= offset);
+                let i = self
+                    .blocks
+                    .partition_point(|(b, _)| b.heap_offset <= offset);
                 let (block, data) = i
                     .checked_sub(1)
                     .and_then(|i| self.blocks.get(i))
                     .filter(|(b, _)| offset - b.heap_offset < b.size)
-                    .ok_or_else(|| ctx.limit(format!("fractal heap at {}: no direct block holds offset {offset}", self.header.address)))?;
+                    .ok_or_else(|| {
+                        ctx.limit(format!(
+                            "fractal heap at {}: no direct block holds offset {offset}",
+                            self.header.address
+                        ))
+                    })?;
                 let bytes = block.object(data, offset, length).map_err(fe)?;
-                Ok((bytes.to_vec(), block.address.saturating_add(offset - block.heap_offset)))
+                Ok((
+                    bytes.to_vec(),
+                    block.address.saturating_add(offset - block.heap_offset),
+                ))
             }
             HeapId::Tiny(bytes) => Ok((bytes.to_vec(), self.header.address)),
             HeapId::HugeDirect { .. } | HeapId::HugeIndirect { .. } => Err(ctx.limit(format!(
@@ -66,17 +78,27 @@ impl std::fmt::Debug for HeapCache {
 /// The heap at `address`, loaded once per walk.
 async fn load_heap(ctx: &Context, address: u64) -> Result<Arc<LoadedHeap>> {
     let cell = {
-        let mut map = ctx.heaps.0.lock().map_err(|_| ctx.limit("fractal heap cache lock poisoned"))?;
+        let mut map = ctx
+            .heaps
+            .0
+            .lock()
+            .map_err(|_| ctx.limit("fractal heap cache lock poisoned"))?;
         Arc::clone(map.entry(address).or_default())
     };
-    cell.get_or_try_init(|| async { read_heap(ctx, address).await.map(Arc::new) }).await.cloned()
+    cell.get_or_try_init(|| async { read_heap(ctx, address).await.map(Arc::new) })
+        .await
+        .cloned()
 }
 
 /// Read a heap's header and every allocated direct block.
 async fn read_heap(ctx: &Context, address: u64) -> Result<LoadedHeap> {
     let sizes = ctx.sizes;
     let header = ctx
-        .parse_at(address, FractalHeapHeader::min_size(sizes) as u64 + 64, |b| FractalHeapHeader::parse(b, address, sizes))
+        .parse_at(
+            address,
+            FractalHeapHeader::min_size(sizes) as u64 + 64,
+            |b| FractalHeapHeader::parse(b, address, sizes),
+        )
         .await?;
     let mut direct: Vec<DirectBlockRef> = Vec::new();
     let mut indirect = Vec::new();
@@ -89,14 +111,25 @@ async fn read_heap(ctx: &Context, address: u64) -> Result<LoadedHeap> {
     while !indirect.is_empty() {
         for i in &indirect {
             if !seen.insert(i.address) {
-                return Err(ctx.limit(format!("fractal heap at {address}: indirect block {} reached twice", i.address)));
+                return Err(ctx.limit(format!(
+                    "fractal heap at {address}: indirect block {} reached twice",
+                    i.address
+                )));
             }
         }
-        let lens: Vec<u64> = indirect.iter().map(|i| header.indirect_block_size(sizes, i.nrows) as u64).collect();
-        ctx.prefetch(indirect.iter().zip(&lens).map(|(i, &n)| (i.address, n))).await?;
+        let lens: Vec<u64> = indirect
+            .iter()
+            .map(|i| header.indirect_block_size(sizes, i.nrows) as u64)
+            .collect();
+        ctx.prefetch(indirect.iter().zip(&lens).map(|(i, &n)| (i.address, n)))
+            .await?;
         let mut next = Vec::new();
         for (i, len) in indirect.iter().zip(lens) {
-            let block = ctx.parse_at(i.address, len, |b| IndirectBlock::parse(b, i.address, sizes, &header, i)).await?;
+            let block = ctx
+                .parse_at(i.address, len, |b| {
+                    IndirectBlock::parse(b, i.address, sizes, &header, i)
+                })
+                .await?;
             direct.extend(block.allocated_direct().copied());
             next.extend(block.allocated_indirect().copied());
         }
@@ -104,9 +137,12 @@ async fn read_heap(ctx: &Context, address: u64) -> Result<LoadedHeap> {
     }
     let total: u64 = direct.iter().map(|d| d.stored_size()).sum();
     if total > ctx.cache.len() {
-        return Err(ctx.limit(format!("fractal heap at {address}: direct blocks total {total} bytes, more than the file")));
+        return Err(ctx.limit(format!(
+            "fractal heap at {address}: direct blocks total {total} bytes, more than the file"
+        )));
     }
-    ctx.prefetch(direct.iter().map(|d| (d.address, d.stored_size()))).await?;
+    ctx.prefetch(direct.iter().map(|d| (d.address, d.stored_size())))
+        .await?;
     let mut blocks = Vec::with_capacity(direct.len());
     for d in direct {
         let raw = ctx.read(d.address, d.stored_size()).await?;
@@ -114,7 +150,8 @@ async fn read_heap(ctx: &Context, address: u64) -> Result<LoadedHeap> {
             Some(f) if f.filter_mask & 1 == 0 => inflate(ctx, &raw, d.size, d.address)?,
             _ => raw,
         };
-        let block = DirectBlock::parse(&data, d.address, sizes, &header, &d).map_err(|e| ctx.format_error(e))?;
+        let block = DirectBlock::parse(&data, d.address, sizes, &header, &d)
+            .map_err(|e| ctx.format_error(e))?;
         blocks.push((block, data));
     }
     blocks.sort_by_key(|(b, _)| b.heap_offset);
@@ -122,12 +159,21 @@ async fn read_heap(ctx: &Context, address: u64) -> Result<LoadedHeap> {
     if let Some(bt) = header.huge_btree_address {
         let (_, recs) = btree_v2::records(ctx, bt, None).await?;
         for r in recs {
-            if let Record::HugeObject { address, length, id } = r {
+            if let Record::HugeObject {
+                address,
+                length,
+                id,
+            } = r
+            {
                 huge.insert(id, (address, length));
             }
         }
     }
-    Ok(LoadedHeap { header, blocks, huge })
+    Ok(LoadedHeap {
+        header,
+        blocks,
+        huge,
+    })
 }
 
 /// Inflate a deflate-filtered heap block (the only filter the library applies to heaps).
@@ -136,19 +182,33 @@ fn inflate(ctx: &Context, raw: &[u8], size: u64, address: u64) -> Result<Bytes> 
     flate2::read::ZlibDecoder::new(raw)
         .take(size)
         .read_to_end(&mut out)
-        .map_err(|e| ctx.limit(format!("fractal heap block at {address}: deflate failed: {e}")))?;
+        .map_err(|e| {
+            ctx.limit(format!(
+                "fractal heap block at {address}: deflate failed: {e}"
+            ))
+        })?;
     Ok(Bytes::from(out))
 }
 
 /// Read the object for `id`, including huge objects stored outside the heap's blocks.
 async fn read_object(ctx: &Context, heap: &LoadedHeap, id: &[u8]) -> Result<(Vec<u8>, u64)> {
-    match heap.header.decode_id(id, ctx.sizes).map_err(|e| ctx.format_error(e))? {
-        HeapId::HugeDirect { address, length, filter: None } => Ok((ctx.read(address, length).await?.to_vec(), address)),
+    match heap
+        .header
+        .decode_id(id, ctx.sizes)
+        .map_err(|e| ctx.format_error(e))?
+    {
+        HeapId::HugeDirect {
+            address,
+            length,
+            filter: None,
+        } => Ok((ctx.read(address, length).await?.to_vec(), address)),
         HeapId::HugeIndirect { key } => {
-            let &(address, length) = heap
-                .huge
-                .get(&key)
-                .ok_or_else(|| ctx.limit(format!("fractal heap at {}: huge object {key} not in its B-tree", heap.header.address)))?;
+            let &(address, length) = heap.huge.get(&key).ok_or_else(|| {
+                ctx.limit(format!(
+                    "fractal heap at {}: huge object {key} not in its B-tree",
+                    heap.header.address
+                ))
+            })?;
             Ok((ctx.read(address, length).await?.to_vec(), address))
         }
         HeapId::HugeDirect { address, .. } => Err(ctx.limit(format!(
@@ -160,8 +220,15 @@ async fn read_object(ctx: &Context, heap: &LoadedHeap, id: &[u8]) -> Result<(Vec
 }
 
 /// Raw link messages of a dense group: (message bytes, their address).
-pub async fn link_messages(ctx: &Context, heap: u64, name_index: u64) -> Result<Vec<(Vec<u8>, u64)>> {
-    let (loaded, (_, records)) = futures::try_join!(load_heap(ctx, heap), btree_v2::records(ctx, name_index, None))?;
+pub async fn link_messages(
+    ctx: &Context,
+    heap: u64,
+    name_index: u64,
+) -> Result<Vec<(Vec<u8>, u64)>> {
+    let (loaded, (_, records)) = futures::try_join!(
+        load_heap(ctx, heap),
+        btree_v2::records(ctx, name_index, None)
+    )?;
     let mut out = Vec::with_capacity(records.len());
     for r in records {
         if let Record::LinkName { heap_id, .. } = r {
@@ -172,8 +239,15 @@ pub async fn link_messages(ctx: &Context, heap: u64, name_index: u64) -> Result<
 }
 
 /// Raw attribute messages of an object with dense attributes.
-pub async fn attribute_messages(ctx: &Context, heap: u64, name_index: u64) -> Result<Vec<(Vec<u8>, u64)>> {
-    let (loaded, (_, records)) = futures::try_join!(load_heap(ctx, heap), btree_v2::records(ctx, name_index, None))?;
+pub async fn attribute_messages(
+    ctx: &Context,
+    heap: u64,
+    name_index: u64,
+) -> Result<Vec<(Vec<u8>, u64)>> {
+    let (loaded, (_, records)) = futures::try_join!(
+        load_heap(ctx, heap),
+        btree_v2::records(ctx, name_index, None)
+    )?;
     let mut out = Vec::with_capacity(records.len());
     for r in records {
         if let Record::AttributeName { heap_id, .. } = r {
@@ -186,14 +260,18 @@ pub async fn attribute_messages(ctx: &Context, heap: u64, name_index: u64) -> Re
 /// The SOHM heap index for a message type, from the shared message table message (0x0F) of
 /// the superblock extension.
 async fn sohm_index(ctx: &Context, kind: u16) -> Result<SohmIndex> {
-    let (table_addr, nindexes) = ctx
-        .sohm_table
-        .ok_or_else(|| ctx.limit("shared message stored in the SOHM heap, but the file has no shared message table"))?;
+    let (table_addr, nindexes) = ctx.sohm_table.ok_or_else(|| {
+        ctx.limit(
+            "shared message stored in the SOHM heap, but the file has no shared message table",
+        )
+    })?;
     let sizes = ctx.sizes;
     let table = ctx
-        .parse_at(table_addr, SharedMessageTable::encoded_size(sizes, nindexes) as u64, |b| {
-            SharedMessageTable::parse(b, table_addr, sizes, nindexes)
-        })
+        .parse_at(
+            table_addr,
+            SharedMessageTable::encoded_size(sizes, nindexes) as u64,
+            |b| SharedMessageTable::parse(b, table_addr, sizes, nindexes),
+        )
         .await?;
     table
         .index_for(kind)
@@ -204,7 +282,9 @@ async fn sohm_index(ctx: &Context, kind: u16) -> Result<SohmIndex> {
 /// A shared message of `kind` stored in the SOHM fractal heap under `id`.
 pub async fn sohm_message(ctx: &Context, kind: u16, id: &[u8; 8]) -> Result<(Vec<u8>, u64)> {
     let index = sohm_index(ctx, kind).await?;
-    let heap = index.heap_address.ok_or_else(|| ctx.limit("shared message index without a heap"))?;
+    let heap = index
+        .heap_address
+        .ok_or_else(|| ctx.limit("shared message index without a heap"))?;
     let loaded = load_heap(ctx, heap).await?;
     read_object(ctx, &loaded, id).await
 }
@@ -217,7 +297,9 @@ pub fn parse_sohm_table_message(ctx: &Context, data: &[u8], address: u64) -> Res
         if version != 0 {
             return Err(c.bad_version(version));
         }
-        let table = c.offset()?.ok_or_else(|| c.invalid("undefined table address"))?;
+        let table = c
+            .offset()?
+            .ok_or_else(|| c.invalid("undefined table address"))?;
         Ok((table, c.u8()?))
     })();
     parsed.map_err(|e| ctx.format_error(e))
@@ -235,14 +317,33 @@ mod tests {
     #[tokio::test]
     async fn heaps_are_loaded_once_per_walk() {
         // sohm_btree.h5 fixture: shared datatypes, dataspaces and attributes in one SOHM heap.
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/h5/sohm_btree.h5");
-        let reader = Arc::new(MemoryFile::new(std::fs::read(path).unwrap(), "sohm_btree.h5"));
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/h5/sohm_btree.h5"
+        );
+        let reader = Arc::new(MemoryFile::new(
+            std::fs::read(path).unwrap(),
+            "sohm_btree.h5",
+        ));
         let cache = BlockCache::new(reader, IoOptions::default()).await.unwrap();
         let head = cache.read_head().await.unwrap();
         let sb = superblock::parse(&head, 0).unwrap();
-        let mut ctx = Context { cache, base: 0, sizes: sb.sizes, sohm_table: None, heaps: Default::default() };
-        ctx.sohm_table = super::super::extension::read(&ctx, &sb).await.unwrap().sohm_table;
-        let heap = sohm_index(&ctx, kinds::ATTRIBUTE).await.unwrap().heap_address.unwrap();
+        let mut ctx = Context {
+            cache,
+            base: 0,
+            sizes: sb.sizes,
+            sohm_table: None,
+            heaps: Default::default(),
+        };
+        ctx.sohm_table = super::super::extension::read(&ctx, &sb)
+            .await
+            .unwrap()
+            .sohm_table;
+        let heap = sohm_index(&ctx, kinds::ATTRIBUTE)
+            .await
+            .unwrap()
+            .heap_address
+            .unwrap();
         let (a, b) = futures::join!(load_heap(&ctx, heap), load_heap(&ctx, heap));
         let (a, c) = (a.unwrap(), load_heap(&ctx, heap).await.unwrap());
         assert!(Arc::ptr_eq(&a, &b.unwrap()) && Arc::ptr_eq(&a, &c));

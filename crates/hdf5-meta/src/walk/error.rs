@@ -59,17 +59,26 @@ pub enum WalkError {
 impl WalkError {
     /// Wrap a format error for `file`.
     pub fn format(file: &str, source: FormatError) -> Self {
-        Self::Format { file: file.to_string(), source }
+        Self::Format {
+            file: file.to_string(),
+            source,
+        }
     }
 
     /// Wrap an I/O error for `file`.
     pub fn io(file: &str, source: std::io::Error) -> Self {
-        Self::Io { file: file.to_string(), source }
+        Self::Io {
+            file: file.to_string(),
+            source,
+        }
     }
 
     /// A limit or cycle error for `file`.
     pub fn limit(file: &str, what: impl Into<String>) -> Self {
-        Self::Limit { file: file.to_string(), what: what.into() }
+        Self::Limit {
+            file: file.to_string(),
+            what: what.into(),
+        }
     }
 }
 

@@ -46,7 +46,11 @@ pub async fn load(ctx: &Context, address: u64) -> Result<Header> {
         .parse_at(address, SPECULATIVE_LEN as u64, |b| {
             let len = object_header::first_chunk_len(b, address, sizes)?;
             if (b.len() as u64) < len {
-                return Err(crate::FormatError::Incomplete { structure: "object header", offset: address, needed: len });
+                return Err(crate::FormatError::Incomplete {
+                    structure: "object header",
+                    offset: address,
+                    needed: len,
+                });
             }
             object_header::parse_header(b, address, sizes)
         })
@@ -59,27 +63,44 @@ pub async fn load(ctx: &Context, address: u64) -> Result<Header> {
     while !pending.is_empty() {
         for c in &pending {
             if !seen.insert(c.address) {
-                return Err(ctx.limit(format!("object header at {address}: continuation cycle at {}", c.address)));
+                return Err(ctx.limit(format!(
+                    "object header at {address}: continuation cycle at {}",
+                    c.address
+                )));
             }
         }
         chunks += pending.len();
         if chunks > MAX_CHUNKS {
-            return Err(ctx.limit(format!("object header at {address}: more than {MAX_CHUNKS} continuation blocks")));
+            return Err(ctx.limit(format!(
+                "object header at {address}: more than {MAX_CHUNKS} continuation blocks"
+            )));
         }
         let file_len = ctx.cache.len();
         for c in &pending {
             if c.length > file_len {
-                return Err(ctx.limit(format!("object header at {address}: continuation length {} exceeds file", c.length)));
+                return Err(ctx.limit(format!(
+                    "object header at {address}: continuation length {} exceeds file",
+                    c.length
+                )));
             }
         }
-        ctx.prefetch(pending.iter().map(|c| (c.address, c.length))).await?;
+        ctx.prefetch(pending.iter().map(|c| (c.address, c.length)))
+            .await?;
         let mut next = Vec::new();
         for c in pending {
-            let chunk = ctx.parse_at(c.address, c.length, |b| object_header::parse_continuation(b, c, sizes, version, flags)).await?;
+            let chunk = ctx
+                .parse_at(c.address, c.length, |b| {
+                    object_header::parse_continuation(b, c, sizes, version, flags)
+                })
+                .await?;
             messages.extend(chunk.messages);
             next.extend(chunk.continuations);
         }
         pending = next;
     }
-    Ok(Header { address, version, messages })
+    Ok(Header {
+        address,
+        version,
+        messages,
+    })
 }

@@ -32,7 +32,10 @@ impl LocalFile {
     pub fn open(path: impl AsRef<std::path::Path>) -> io::Result<Self> {
         let path = path.as_ref();
         let file = std::fs::File::open(path)?;
-        Ok(Self { file: Arc::new(file), location: path.display().to_string() })
+        Ok(Self {
+            file: Arc::new(file),
+            location: path.display().to_string(),
+        })
     }
 }
 
@@ -72,7 +75,10 @@ pub struct MemoryFile {
 impl MemoryFile {
     /// Wrap bytes under a display name.
     pub fn new(data: impl Into<Bytes>, location: impl Into<String>) -> Self {
-        Self { data: data.into(), location: location.into() }
+        Self {
+            data: data.into(),
+            location: location.into(),
+        }
     }
 }
 
@@ -106,7 +112,12 @@ pub struct StoreObject {
 impl StoreObject {
     /// An object at `path` in `store`, displayed as `location` (e.g. its URL).
     pub fn new(store: Arc<dyn ObjectStore>, path: StorePath, location: impl Into<String>) -> Self {
-        Self { store, path, location: location.into(), len: tokio::sync::OnceCell::new() }
+        Self {
+            store,
+            path,
+            location: location.into(),
+            len: tokio::sync::OnceCell::new(),
+        }
     }
 }
 
@@ -119,13 +130,20 @@ impl RangeReader for StoreObject {
         if start == end {
             return Ok(Bytes::new());
         }
-        self.store.get_range(&self.path, start..end).await.map_err(io::Error::other)
+        self.store
+            .get_range(&self.path, start..end)
+            .await
+            .map_err(io::Error::other)
     }
 
     async fn len(&self) -> io::Result<u64> {
         self.len
             .get_or_try_init(|| async {
-                let meta = self.store.head(&self.path).await.map_err(io::Error::other)?;
+                let meta = self
+                    .store
+                    .head(&self.path)
+                    .await
+                    .map_err(io::Error::other)?;
                 Ok(meta.size)
             })
             .await

@@ -16,10 +16,10 @@ use super::error::{Result, WalkError};
 use super::groups::{self, GroupKs};
 use super::header::{self, Header};
 use super::source::RangeReader;
+use crate::error::FormatError;
 use crate::format::messages::layout::{self, Storage as LayoutStorage};
 use crate::format::messages::link::{Link, LinkTarget};
 use crate::format::messages::{dataspace, datatype, fill_value, filter_pipeline, kinds};
-use crate::error::FormatError;
 use crate::format::superblock::{self, Superblock};
 use crate::model::{ByteRange, Dataset, Hdf5File, LinkInfo, Object, ObjectKind, Storage};
 
@@ -36,24 +36,45 @@ pub struct WalkOptions {
 
 impl Default for WalkOptions {
     fn default() -> Self {
-        Self { io: IoOptions::default(), max_objects: 1_000_000, dataset_concurrency: 64 }
+        Self {
+            io: IoOptions::default(),
+            max_objects: 1_000_000,
+            dataset_concurrency: 64,
+        }
     }
 }
 
 /// Walk the file behind `reader` and describe every object in it.
 pub async fn walk(reader: Arc<dyn RangeReader>, opts: WalkOptions) -> Result<Hdf5File> {
     let location = reader.location().to_string();
-    let cache = BlockCache::new(reader, opts.io).await.map_err(|e| WalkError::io(&location, e))?;
-    let head = cache.read_head().await.map_err(|e| WalkError::io(&location, e))?;
-    let at = superblock::find_signature(&head).ok_or_else(|| WalkError::NotHdf5 { file: location.clone() })?;
-    let sb = superblock::parse(head.get(at as usize..).unwrap_or_default(), at).map_err(|e| WalkError::format(&location, e))?;
-    let mut ctx = Context { cache, base: sb.base_address, sizes: sb.sizes, sohm_table: None, heaps: Default::default() };
+    let cache = BlockCache::new(reader, opts.io)
+        .await
+        .map_err(|e| WalkError::io(&location, e))?;
+    let head = cache
+        .read_head()
+        .await
+        .map_err(|e| WalkError::io(&location, e))?;
+    let at = superblock::find_signature(&head).ok_or_else(|| WalkError::NotHdf5 {
+        file: location.clone(),
+    })?;
+    let sb = superblock::parse(head.get(at as usize..).unwrap_or_default(), at)
+        .map_err(|e| WalkError::format(&location, e))?;
+    let mut ctx = Context {
+        cache,
+        base: sb.base_address,
+        sizes: sb.sizes,
+        sohm_table: None,
+        heaps: Default::default(),
+    };
     refuse_multi_file_drivers(&ctx, &sb).await?;
     let ext = super::extension::read(&ctx, &sb).await?;
     check_superblock(&ctx, &sb, at)?;
     ctx.sohm_table = ext.sohm_table;
     let page_size = ext.page_size;
-    let ks = GroupKs { internal: sb.group_internal_k.max(1), leaf: sb.group_leaf_k.max(1) };
+    let ks = GroupKs {
+        internal: sb.group_internal_k.max(1),
+        leaf: sb.group_leaf_k.max(1),
+    };
 
     let mut file = Hdf5File {
         location,
@@ -76,10 +97,14 @@ pub async fn walk(reader: Arc<dyn RangeReader>, opts: WalkOptions) -> Result<Hdf
 }
 
 async fn refuse_multi_file_drivers(ctx: &Context, sb: &Superblock) -> Result<()> {
-    let Some(addr) = sb.driver_info_address else { return Ok(()) };
+    let Some(addr) = sb.driver_info_address else {
+        return Ok(());
+    };
     let sizes = ctx.sizes;
     let info = ctx
-        .parse_at(addr, superblock::DRIVER_INFO_HEADER_LEN as u64 + 64, |b| superblock::parse_driver_info(b, addr, sizes))
+        .parse_at(addr, superblock::DRIVER_INFO_HEADER_LEN as u64 + 64, |b| {
+            superblock::parse_driver_info(b, addr, sizes)
+        })
         .await?;
     if info.is_multi_file() {
         return Err(multi_file_error(ctx, &info.driver_id));
@@ -102,7 +127,10 @@ fn check_superblock(ctx: &Context, sb: &Superblock, at: u64) -> Result<()> {
              (metadata may be incomplete; HDF5 refuses it too, `h5clear -s` clears the flags)",
             sb.flags
         );
-        return Err(WalkError::format(ctx.file(), FormatError::unsupported("superblock", at, why)));
+        return Err(WalkError::format(
+            ctx.file(),
+            FormatError::unsupported("superblock", at, why),
+        ));
     }
     let eof = sb.end_of_file();
     if eof > ctx.cache.len() {
@@ -146,7 +174,8 @@ async fn traverse(
         if headers.len() + level.len() > opts.max_objects {
             return Err(ctx.limit(format!("more than {} objects", opts.max_objects)));
         }
-        ctx.prefetch(level.iter().map(|a| header::speculative_range(*a))).await?;
+        ctx.prefetch(level.iter().map(|a| header::speculative_range(*a)))
+            .await?;
         let loaded = try_join_all(level.iter().map(|a| header::load(ctx, *a))).await?;
         let links = try_join_all(loaded.iter().map(|h| async move {
             if groups::is_group(h) || h.address == root {
@@ -179,30 +208,54 @@ async fn traverse(
             continue;
         }
         named.insert(addr, path.clone());
-        let Some(h) = headers.get(&addr) else { continue };
+        let Some(h) = headers.get(&addr) else {
+            continue;
+        };
         let kind = match links_of.get(&addr) {
             Some(links) => {
                 for l in links.iter().rev() {
                     let child = join(&path, &l.name);
                     match &l.target {
                         LinkTarget::Hard(a) => stack.push((child, *a)),
-                        LinkTarget::Soft(p) => file.other_links.push((child, LinkInfo::Soft(p.clone()))),
-                        LinkTarget::External { file: f, path: p } => {
-                            file.other_links.push((child, LinkInfo::External { file: f.clone(), path: p.clone() }))
+                        LinkTarget::Soft(p) => {
+                            file.other_links.push((child, LinkInfo::Soft(p.clone())))
                         }
-                        LinkTarget::Other(t) => file.warnings.push(format!("{child}: user-defined link type {t} ignored")),
+                        LinkTarget::External { file: f, path: p } => file.other_links.push((
+                            child,
+                            LinkInfo::External {
+                                file: f.clone(),
+                                path: p.clone(),
+                            },
+                        )),
+                        LinkTarget::Other(t) => file
+                            .warnings
+                            .push(format!("{child}: user-defined link type {t} ignored")),
                     }
                 }
-                ObjectKind::Group { members: links.iter().map(|l| l.name.clone()).collect() }
+                ObjectKind::Group {
+                    members: links.iter().map(|l| l.name.clone()).collect(),
+                }
             }
             // Datasets are described once every header is known (shared messages may point anywhere).
-            None if h.first(kinds::LAYOUT).is_some() => ObjectKind::Group { members: Vec::new() },
+            None if h.first(kinds::LAYOUT).is_some() => ObjectKind::Group {
+                members: Vec::new(),
+            },
             None => match h.first(kinds::DATATYPE) {
-                Some(m) => ObjectKind::Datatype(datatype::parse(&m.data, m.address, ctx.sizes).map_err(|e| ctx.format_error(e))?),
-                None => ObjectKind::Group { members: Vec::new() },
+                Some(m) => ObjectKind::Datatype(
+                    datatype::parse(&m.data, m.address, ctx.sizes)
+                        .map_err(|e| ctx.format_error(e))?,
+                ),
+                None => ObjectKind::Group {
+                    members: Vec::new(),
+                },
             },
         };
-        file.objects.push(Object { path, address: addr, attributes: Vec::new(), kind });
+        file.objects.push(Object {
+            path,
+            address: addr,
+            attributes: Vec::new(),
+            kind,
+        });
     }
     file.other_links.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(headers)
@@ -228,7 +281,11 @@ async fn describe_datasets(
         .objects
         .iter()
         .enumerate()
-        .filter(|(_, o)| headers.get(&o.address).is_some_and(|h| h.first(kinds::LAYOUT).is_some()))
+        .filter(|(_, o)| {
+            headers
+                .get(&o.address)
+                .is_some_and(|h| h.first(kinds::LAYOUT).is_some())
+        })
         .map(|(i, _)| i)
         .collect();
     let described: Vec<(usize, Dataset)> = stream::iter(indices.into_iter().map(|i| {
@@ -247,15 +304,27 @@ async fn describe_datasets(
 }
 
 /// Decode one dataset's messages and list its stored chunks.
-async fn describe(ctx: &Context, h: &Header, chunk_k: u16, headers: &HashMap<u64, Header>) -> Result<Dataset> {
+async fn describe(
+    ctx: &Context,
+    h: &Header,
+    chunk_k: u16,
+    headers: &HashMap<u64, Header>,
+) -> Result<Dataset> {
     let sizes = ctx.sizes;
     let fe = |e| ctx.format_error(e);
     let missing = |what: &str| ctx.limit(format!("dataset at {}: no {what} message", h.address));
     let message = |kind| attributes::message_bytes(ctx, h, kind, headers);
-    let (space_data, space_addr) = message(kinds::DATASPACE).await?.ok_or_else(|| missing("dataspace"))?;
+    let (space_data, space_addr) = message(kinds::DATASPACE)
+        .await?
+        .ok_or_else(|| missing("dataspace"))?;
     let space = dataspace::parse(&space_data, space_addr, sizes).map_err(fe)?;
-    let datatype = attributes::message_datatype(ctx, h, headers).await?.ok_or_else(|| missing("datatype"))?;
-    let fill = match (message(kinds::FILL_VALUE).await?, message(kinds::FILL_VALUE_OLD).await?) {
+    let datatype = attributes::message_datatype(ctx, h, headers)
+        .await?
+        .ok_or_else(|| missing("datatype"))?;
+    let fill = match (
+        message(kinds::FILL_VALUE).await?,
+        message(kinds::FILL_VALUE_OLD).await?,
+    ) {
         (Some((d, a)), _) => fill_value::parse(&d, a, sizes).map_err(fe)?,
         (None, Some((d, a))) => fill_value::parse_old(&d, a, sizes).map_err(fe)?,
         // No fill value message (files of HDF5 < 1.6): the library reports it as undefined.
@@ -277,7 +346,9 @@ async fn describe(ctx: &Context, h: &Header, chunk_k: u16, headers: &HashMap<u64
         _ => Some(space.dims.clone()),
     };
     let max_shape = (!space.max_dims.is_empty()).then(|| space.max_dims.clone());
-    let element_count = shape.as_ref().map_or(Some(0), |s| s.iter().try_fold(1u64, |a, &d| a.checked_mul(d)));
+    let element_count = shape.as_ref().map_or(Some(0), |s| {
+        s.iter().try_fold(1u64, |a, &d| a.checked_mul(d))
+    });
     let contiguous_size = element_count.and_then(|n| layout.contiguous_size(n, datatype.size()));
     let storage = match layout.storage {
         LayoutStorage::Compact { data } => Storage::Compact(data),
@@ -286,10 +357,17 @@ async fn describe(ctx: &Context, h: &Header, chunk_k: u16, headers: &HashMap<u64
             if let Some(m) = h.first(kinds::EXTERNAL_FILES) {
                 Storage::External(super::external::slots(ctx, m).await?)
             } else {
-                let range = address.map(|a| ByteRange { offset: ctx.base.saturating_add(a), length: size });
+                let range = address.map(|a| ByteRange {
+                    offset: ctx.base.saturating_add(a),
+                    length: size,
+                });
                 // HDF5 refuses to open a contiguous dataset whose storage ends past its end-of-file
                 // address; references to bytes past the end of the file would not resolve.
-                if let Some(r) = range.filter(|r| r.offset.checked_add(r.length).is_none_or(|end| end > ctx.cache.len())) {
+                if let Some(r) = range.filter(|r| {
+                    r.offset
+                        .checked_add(r.length)
+                        .is_none_or(|end| end > ctx.cache.len())
+                }) {
                     return Err(WalkError::Truncated {
                         file: ctx.file().to_string(),
                         structure: "contiguous storage (data layout message)",
@@ -303,7 +381,8 @@ async fn describe(ctx: &Context, h: &Header, chunk_k: u16, headers: &HashMap<u64
         }
         LayoutStorage::Chunked(c) => {
             let dims = shape.clone().unwrap_or_default();
-            let chunks = chunks::enumerate(ctx, &c, layout.version, &dims, &space.max_dims, chunk_k).await?;
+            let chunks =
+                chunks::enumerate(ctx, &c, layout.version, &dims, &space.max_dims, chunk_k).await?;
             Storage::Chunked {
                 chunk_shape: c.chunk_dims.clone(),
                 unfiltered_edges: c.dont_filter_partial_bound_chunks(),
@@ -312,5 +391,12 @@ async fn describe(ctx: &Context, h: &Header, chunk_k: u16, headers: &HashMap<u64
         }
         LayoutStorage::Virtual { .. } => Storage::Virtual,
     };
-    Ok(Dataset { datatype, shape, max_shape, filters, fill_value: fill, storage })
+    Ok(Dataset {
+        datatype,
+        shape,
+        max_shape,
+        filters,
+        fill_value: fill,
+        storage,
+    })
 }

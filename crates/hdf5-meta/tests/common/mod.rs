@@ -6,14 +6,21 @@
 //! `h5py_field_errors`, skipped values) is not compared.
 
 #![allow(dead_code)] // each test binary uses a different subset
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test code
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hdf5_meta::format::messages::datatype::{ByteOrder, CharSet, Datatype, ReferenceKind, StringPadding, VarLenKind};
+use hdf5_meta::format::messages::datatype::{
+    ByteOrder, CharSet, Datatype, ReferenceKind, StringPadding, VarLenKind,
+};
 use hdf5_meta::format::messages::fill_value::FillState;
 use hdf5_meta::format::value::{self, RefValue, Value};
 use hdf5_meta::model::{Dataset, Hdf5File, LinkInfo, ObjectKind, Storage};
@@ -268,7 +275,8 @@ fn type_difference(ours: &Datatype, exp: &Json) -> Option<String> {
     if !has_memory_sized_parts(exp) && exp["size"].as_u64().is_some_and(|s| s != ours.size()) {
         return Some(format!("size {} != h5py {}", ours.size(), exp["size"]));
     }
-    let mismatch = |what: &str, a: &dyn std::fmt::Debug, b: &Json| Some(format!("{what} {a:?} != h5py {b}"));
+    let mismatch =
+        |what: &str, a: &dyn std::fmt::Debug, b: &Json| Some(format!("{what} {a:?} != h5py {b}"));
     let order = match ours {
         Datatype::FixedPoint(t) => Some(t.order),
         Datatype::FloatingPoint(t) => Some(t.order),
@@ -288,23 +296,37 @@ fn type_difference(ours: &Datatype, exp: &Json) -> Option<String> {
             }
         }
         Datatype::String(t) => {
-            if exp["strpad"].as_str().is_some_and(|e| e != padding_name(t.padding)) {
+            if exp["strpad"]
+                .as_str()
+                .is_some_and(|e| e != padding_name(t.padding))
+            {
                 return mismatch("padding", &t.padding, &exp["strpad"]);
             }
-            if exp["cset"].as_str().is_some_and(|e| e != charset_name(t.charset)) {
+            if exp["cset"]
+                .as_str()
+                .is_some_and(|e| e != charset_name(t.charset))
+            {
                 return mismatch("charset", &t.charset, &exp["cset"]);
             }
         }
         Datatype::VarLen(v) => match v.kind {
             VarLenKind::String { padding, charset } => {
-                if exp["strpad"].as_str().is_some_and(|e| e != padding_name(padding)) {
+                if exp["strpad"]
+                    .as_str()
+                    .is_some_and(|e| e != padding_name(padding))
+                {
                     return mismatch("padding", &padding, &exp["strpad"]);
                 }
-                if exp["cset"].as_str().is_some_and(|e| e != charset_name(charset)) {
+                if exp["cset"]
+                    .as_str()
+                    .is_some_and(|e| e != charset_name(charset))
+                {
                     return mismatch("charset", &charset, &exp["cset"]);
                 }
             }
-            VarLenKind::Sequence => return type_difference(&v.base, &exp["base"]).map(|d| format!("vlen base: {d}")),
+            VarLenKind::Sequence => {
+                return type_difference(&v.base, &exp["base"]).map(|d| format!("vlen base: {d}"))
+            }
         },
         Datatype::Opaque(t) if exp["tag"].as_str().is_some_and(|e| e != t.tag) => {
             return mismatch("tag", &t.tag, &exp["tag"]);
@@ -325,15 +347,20 @@ fn type_difference(ours: &Datatype, exp: &Json) -> Option<String> {
                     .members
                     .iter()
                     .map(|m| {
-                        let v = value::decode_value(&t.base, &m.value).ok().and_then(|v| match v {
-                            Value::Int(i) => Some(i as f64),
-                            Value::UInt(u) => Some(u as f64),
-                            _ => None,
-                        });
+                        let v = value::decode_value(&t.base, &m.value)
+                            .ok()
+                            .and_then(|v| match v {
+                                Value::Int(i) => Some(i as f64),
+                                Value::UInt(u) => Some(u as f64),
+                                _ => None,
+                            });
                         (m.name.clone(), v)
                     })
                     .collect();
-                let same = ours.len() == members.len() && ours.iter().all(|(n, v)| members.get(n).and_then(Json::as_f64) == *v);
+                let same = ours.len() == members.len()
+                    && ours
+                        .iter()
+                        .all(|(n, v)| members.get(n).and_then(Json::as_f64) == *v);
                 if !same {
                     return mismatch("enum members", &ours, &exp["enum"]);
                 }
@@ -349,18 +376,28 @@ fn type_difference(ours: &Datatype, exp: &Json) -> Option<String> {
             }
             return type_difference(&t.base, &exp["base"]).map(|d| format!("array base: {d}"));
         }
-        Datatype::Complex(t) => return type_difference(&t.base, &exp["base"]).map(|d| format!("complex base: {d}")),
+        Datatype::Complex(t) => {
+            return type_difference(&t.base, &exp["base"]).map(|d| format!("complex base: {d}"))
+        }
         Datatype::Compound(t) => {
             let members = exp["members"].as_array()?;
             if members.len() != t.members.len() {
-                return Some(format!("{} members != h5py {}", t.members.len(), members.len()));
+                return Some(format!(
+                    "{} members != h5py {}",
+                    t.members.len(),
+                    members.len()
+                ));
             }
             // Offsets after a variable-length or reference member are h5py's in-memory ones.
             let offsets_as_stored = !has_memory_sized_parts(exp);
             for (m, e) in t.members.iter().zip(members) {
-                let offset_differs = offsets_as_stored && e["offset"].as_u64() != Some(u64::from(m.offset));
+                let offset_differs =
+                    offsets_as_stored && e["offset"].as_u64() != Some(u64::from(m.offset));
                 if e["name"].as_str() != Some(m.name.as_str()) || offset_differs {
-                    return Some(format!("member {:?}@{} != h5py {}@{}", m.name, m.offset, e["name"], e["offset"]));
+                    return Some(format!(
+                        "member {:?}@{} != h5py {}@{}",
+                        m.name, m.offset, e["name"], e["offset"]
+                    ));
                 }
                 if let Some(d) = type_difference(&m.datatype, &e["type"]) {
                     return Some(format!("member {:?}: {d}", m.name));

@@ -506,32 +506,29 @@ impl EaGeometry {
     /// an unknown `u`).
     pub fn data_blocks_of(&self, u: usize) -> impl Iterator<Item = DataBlockSlot> + '_ {
         let base = self.index_block_elements;
-        self.super_blocks
-            .get(u)
-            .into_iter()
-            .flat_map(move |info| {
-                (0..info.data_blocks).map(move |d| {
-                    let parent = if u < self.index_block_super_blocks {
-                        DataBlockParent::IndexBlock {
-                            slot: info.start_data_block.saturating_add(d) as usize,
-                        }
-                    } else {
-                        DataBlockParent::SuperBlock {
-                            slot: u - self.index_block_super_blocks,
-                            data_block: d,
-                        }
-                    };
-                    let first_index = base
-                        .saturating_add(info.start_index)
-                        .saturating_add(d.saturating_mul(info.data_block_elements));
-                    DataBlockSlot {
-                        super_block: u,
-                        parent,
-                        first_index,
-                        elements: info.data_block_elements,
+        self.super_blocks.get(u).into_iter().flat_map(move |info| {
+            (0..info.data_blocks).map(move |d| {
+                let parent = if u < self.index_block_super_blocks {
+                    DataBlockParent::IndexBlock {
+                        slot: info.start_data_block.saturating_add(d) as usize,
                     }
-                })
+                } else {
+                    DataBlockParent::SuperBlock {
+                        slot: u - self.index_block_super_blocks,
+                        data_block: d,
+                    }
+                };
+                let first_index = base
+                    .saturating_add(info.start_index)
+                    .saturating_add(d.saturating_mul(info.data_block_elements));
+                DataBlockSlot {
+                    super_block: u,
+                    parent,
+                    first_index,
+                    elements: info.data_block_elements,
+                }
             })
+        })
     }
 }
 

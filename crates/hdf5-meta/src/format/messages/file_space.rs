@@ -21,13 +21,19 @@ pub fn parse_file_space_info(buf: &[u8], address: u64, sizes: Sizes) -> Result<F
     let mut c = Cursor::new(buf, address, sizes, "file space info message");
     let version = c.u8()?;
     match version {
-        0 => Ok(FileSpaceInfo { strategy: c.u8()?, page_size: None }),
+        0 => Ok(FileSpaceInfo {
+            strategy: c.u8()?,
+            page_size: None,
+        }),
         1 => {
             let strategy = c.u8()?;
             c.skip(1)?; // persist free space
             c.length()?; // section threshold
             let page = c.length()?;
-            Ok(FileSpaceInfo { strategy, page_size: (strategy == STRATEGY_PAGE && page > 0).then_some(page) })
+            Ok(FileSpaceInfo {
+                strategy,
+                page_size: (strategy == STRATEGY_PAGE && page > 0).then_some(page),
+            })
         }
         v => Err(c.bad_version(v)),
     }
@@ -54,7 +60,11 @@ pub fn parse_btree_k(buf: &[u8], address: u64, sizes: Sizes) -> Result<BTreeKs> 
     if version != 0 {
         return Err(c.bad_version(version));
     }
-    Ok(BTreeKs { indexed_storage: c.u16()?, group_internal: c.u16()?, group_leaf: c.u16()? })
+    Ok(BTreeKs {
+        indexed_storage: c.u16()?,
+        group_internal: c.u16()?,
+        group_leaf: c.u16()?,
+    })
 }
 
 #[cfg(test)]
@@ -68,8 +78,21 @@ mod tests {
         b.extend_from_slice(&1u64.to_le_bytes());
         b.extend_from_slice(&(4u64 << 20).to_le_bytes());
         let i = parse_file_space_info(&b, 0, Sizes::DEFAULT).unwrap();
-        assert_eq!(i, FileSpaceInfo { strategy: 1, page_size: Some(4 << 20) });
+        assert_eq!(
+            i,
+            FileSpaceInfo {
+                strategy: 1,
+                page_size: Some(4 << 20)
+            }
+        );
         let k = parse_btree_k(&[0, 64, 0, 16, 0, 4, 0], 0, Sizes::DEFAULT).unwrap();
-        assert_eq!(k, BTreeKs { indexed_storage: 64, group_internal: 16, group_leaf: 4 });
+        assert_eq!(
+            k,
+            BTreeKs {
+                indexed_storage: 64,
+                group_internal: 16,
+                group_leaf: 4
+            }
+        );
     }
 }

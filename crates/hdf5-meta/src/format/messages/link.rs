@@ -41,7 +41,11 @@ pub fn parse(buf: &[u8], address: u64, sizes: Sizes) -> Result<Link> {
     }
     let flags = c.u8()?;
     let link_type = if flags & 0x08 != 0 { c.u8()? } else { 0 };
-    let creation_order = if flags & 0x04 != 0 { Some(c.u64()?) } else { None };
+    let creation_order = if flags & 0x04 != 0 {
+        Some(c.u64()?)
+    } else {
+        None
+    };
     if flags & 0x10 != 0 {
         c.skip(1)?; // charset: names are decoded as UTF-8 either way
     }
@@ -49,7 +53,10 @@ pub fn parse(buf: &[u8], address: u64, sizes: Sizes) -> Result<Link> {
     let name_len = usize::try_from(name_len).map_err(|_| c.invalid("name length overflow"))?;
     let name = text(c.bytes(name_len)?);
     let target = match link_type {
-        0 => LinkTarget::Hard(c.offset()?.ok_or_else(|| c.invalid("hard link to undefined address"))?),
+        0 => LinkTarget::Hard(
+            c.offset()?
+                .ok_or_else(|| c.invalid("hard link to undefined address"))?,
+        ),
         1 => {
             let n = usize::from(c.u16()?);
             LinkTarget::Soft(text(c.bytes(n)?))
@@ -64,7 +71,11 @@ pub fn parse(buf: &[u8], address: u64, sizes: Sizes) -> Result<Link> {
         }
         other => LinkTarget::Other(other),
     };
-    Ok(Link { name, creation_order, target })
+    Ok(Link {
+        name,
+        creation_order,
+        target,
+    })
 }
 
 /// Decode stored text as UTF-8, replacing invalid sequences.
@@ -97,7 +108,13 @@ mod tests {
         let mut ext = vec![1, 0x08, 64, 1, b'e', 9, 0, 0];
         ext.extend_from_slice(b"f.h5\0/x\0");
         let l = parse(&ext, 0, Sizes::DEFAULT).unwrap();
-        assert_eq!(l.target, LinkTarget::External { file: "f.h5".into(), path: "/x".into() });
+        assert_eq!(
+            l.target,
+            LinkTarget::External {
+                file: "f.h5".into(),
+                path: "/x".into()
+            }
+        );
     }
 
     #[test]

@@ -27,7 +27,13 @@ pub fn parse_attribute_info(buf: &[u8], address: u64, sizes: Sizes) -> Result<De
     parse(buf, address, sizes, "attribute info message", 2)
 }
 
-fn parse(buf: &[u8], address: u64, sizes: Sizes, structure: &'static str, index_width: usize) -> Result<DenseStorage> {
+fn parse(
+    buf: &[u8],
+    address: u64,
+    sizes: Sizes,
+    structure: &'static str,
+    index_width: usize,
+) -> Result<DenseStorage> {
     let mut c = Cursor::new(buf, address, sizes, structure);
     let version = c.u8()?;
     if version != 0 {
@@ -40,7 +46,12 @@ fn parse(buf: &[u8], address: u64, sizes: Sizes, structure: &'static str, index_
     let heap = c.offset()?;
     let name_index = c.offset()?;
     let order_index = if flags & 0x02 != 0 { c.offset()? } else { None };
-    Ok(DenseStorage { heap, name_index, order_index, order_tracked: flags & 0x01 != 0 })
+    Ok(DenseStorage {
+        heap,
+        name_index,
+        order_index,
+        order_tracked: flags & 0x01 != 0,
+    })
 }
 
 /// Symbol table message (0x11): the v1 B-tree and local heap of an old-style group.
@@ -55,8 +66,12 @@ pub struct SymbolTable {
 /// Decode a symbol table message.
 pub fn parse_symbol_table(buf: &[u8], address: u64, sizes: Sizes) -> Result<SymbolTable> {
     let mut c = Cursor::new(buf, address, sizes, "symbol table message");
-    let btree = c.offset()?.ok_or_else(|| c.invalid("undefined B-tree address"))?;
-    let heap = c.offset()?.ok_or_else(|| c.invalid("undefined local heap address"))?;
+    let btree = c
+        .offset()?
+        .ok_or_else(|| c.invalid("undefined B-tree address"))?;
+    let heap = c
+        .offset()?
+        .ok_or_else(|| c.invalid("undefined local heap address"))?;
     Ok(SymbolTable { btree, heap })
 }
 
@@ -67,11 +82,17 @@ mod tests {
     #[test]
     fn attribute_info_index_is_two_bytes_link_info_eight() {
         // flags 3: order tracked + indexed.
-        let addrs: Vec<u8> = [10u64, 20, 30].iter().flat_map(|a| a.to_le_bytes()).collect();
+        let addrs: Vec<u8> = [10u64, 20, 30]
+            .iter()
+            .flat_map(|a| a.to_le_bytes())
+            .collect();
         let mut attr = vec![0, 3, 0xaa, 0xbb];
         attr.extend_from_slice(&addrs);
         let a = parse_attribute_info(&attr, 0, Sizes::DEFAULT).unwrap();
-        assert_eq!((a.heap, a.name_index, a.order_index), (Some(10), Some(20), Some(30)));
+        assert_eq!(
+            (a.heap, a.name_index, a.order_index),
+            (Some(10), Some(20), Some(30))
+        );
         let mut link = vec![0, 3];
         link.extend_from_slice(&[0xaa; 8]);
         link.extend_from_slice(&addrs);
