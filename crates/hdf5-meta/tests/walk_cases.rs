@@ -4,6 +4,13 @@
 //! Files under `tests/data/walk/` come from `scripts/testdata/make_walk_cases.py` (h5py 3.16,
 //! HDF5 2.0; `cases.json` records what h5py reports); the others are patched fixtures.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -209,4 +216,47 @@ fn extensible_array_with_huge_max_index_set_is_bounded() {
     // Only the index block's own 4 elements remain.
     assert_eq!(chunks(&original).len(), 25);
     assert_eq!(chunks(&patched), chunks(&original)[..4].to_vec());
+}
+
+#[test]
+fn contiguous_storage_past_the_end_of_file_is_refused() {
+    // latest_basic.h5 ends with /scalar's 8 bytes (2448..2456): cut 4 of them and lower the
+    // end-of-file address to match, so only the dataset's storage is missing.
+    let mut bytes = read("../../fixtures/h5/latest_basic.h5");
+    assert_eq!(bytes.len(), 2456);
+    bytes.truncate(2452);
+    let e = walk_bytes(with_end_of_file(bytes, 2452), "cut.h5").unwrap_err();
+    match e {
+        WalkError::Truncated {
+            structure,
+            needed_end: 2456,
+            file_len: 2452,
+            ..
+        } => {
+            assert_eq!(structure, "contiguous storage (data layout message)");
+        }
+        other => panic!("expected a truncation error, got {other:?}"),
+    }
+}
+
+#[test]
+fn chunk_past_the_end_of_file_is_refused() {
+    // filter_mask_earliest.h5 (superblock v0, no checksum) ends with a chunk of /masked (its
+    // bytes end at 3531): cut 5 bytes and lower the EOF address to match.
+    let mut bytes = read("../../fixtures/h5/filter_mask_earliest.h5");
+    assert_eq!((bytes[8], bytes.len()), (0, 3531));
+    bytes.truncate(3526);
+    bytes[40..48].copy_from_slice(&3526u64.to_le_bytes());
+    let e = walk_bytes(bytes, "cut.h5").unwrap_err();
+    match e {
+        WalkError::Truncated {
+            structure,
+            needed_end: 3531,
+            file_len: 3526,
+            ..
+        } => {
+            assert_eq!(structure, "chunk (listed by the chunk index)");
+        }
+        other => panic!("expected a truncation error, got {other:?}"),
+    }
 }

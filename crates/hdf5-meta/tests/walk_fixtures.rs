@@ -2,6 +2,13 @@
 //! compared with what h5py reported about it (`fixtures/expected/*.json`, written by
 //! `scripts/fixtures/generate.py` with h5py 3.16 / HDF5 2.0); see `common::compare`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code
+
 mod common;
 
 use std::time::Duration;

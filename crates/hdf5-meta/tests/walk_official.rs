@@ -7,6 +7,13 @@
 //!     [`REFUSED`].
 //! A file h5py cannot open must be refused too: the walker never guesses its way through.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -147,9 +147,19 @@ pub async fn attach(
     ids.dedup();
     ctx.prefetch(ids.iter().map(|&a| (a, COLLECTION_GUESS)))
         .await?;
-    let mut heaps: HashMap<u64, (GlobalHeapCollection, bytes::Bytes)> = HashMap::new();
+    let mut sized = Vec::with_capacity(ids.len());
     for a in ids {
-        heaps.insert(a, load_collection(ctx, a).await?);
+        sized.push((a, collection_size(ctx, a).await?));
+    }
+    // Collections occupy disjoint parts of the file, which bounds what they can make us decode.
+    if let Some(((a, n), (b, _))) = first_overlap(&sized) {
+        return Err(ctx.limit(format!(
+            "global heap collection at {a} ({n} bytes) overlaps the collection at {b}"
+        )));
+    }
+    let mut heaps: HashMap<u64, (GlobalHeapCollection, bytes::Bytes)> = HashMap::new();
+    for (a, size) in sized {
+        heaps.insert(a, read_collection(ctx, a, size).await?);
     }
     for p in pending {
         let Pending {
@@ -178,11 +188,8 @@ pub async fn attach(
     Ok(())
 }
 
-/// Read one global heap collection (size from its header).
-pub async fn load_collection(
-    ctx: &Context,
-    a: u64,
-) -> Result<(GlobalHeapCollection, bytes::Bytes)> {
+/// The size of the global heap collection at `a`, from its header (at most the file length).
+async fn collection_size(ctx: &Context, a: u64) -> Result<u64> {
     let sizes = ctx.sizes;
     let size = ctx
         .parse_at(a, global_heap::header_len(sizes) as u64, |b| {
@@ -194,6 +201,26 @@ pub async fn load_collection(
             "global heap collection at {a}: size {size} exceeds the file"
         )));
     }
+    Ok(size)
+}
+
+/// The first pair of (address, size) ranges that overlap, in address order.
+fn first_overlap(ranges: &[(u64, u64)]) -> Option<((u64, u64), (u64, u64))> {
+    let mut sorted = ranges.to_vec();
+    sorted.sort_unstable();
+    sorted.windows(2).find_map(|w| match w {
+        [x, y] if x.0.checked_add(x.1).is_none_or(|end| end > y.0) => Some((*x, *y)),
+        _ => None,
+    })
+}
+
+/// Read and decode the `size`-byte global heap collection at `a`.
+async fn read_collection(
+    ctx: &Context,
+    a: u64,
+    size: u64,
+) -> Result<(GlobalHeapCollection, bytes::Bytes)> {
+    let sizes = ctx.sizes;
     let bytes = ctx.read(a, size).await?;
     let c = global_heap::parse(&bytes, a, sizes).map_err(|e| ctx.format_error(e))?;
     Ok((c, bytes))
@@ -375,5 +402,25 @@ pub fn resolve_vlen(
             Ok(Value::Reference(RefValue::Object(addr)))
         }
         (_, v) => Ok(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_overlap;
+
+    #[test]
+    fn overlapping_collections_are_found() {
+        assert_eq!(first_overlap(&[]), None);
+        assert_eq!(first_overlap(&[(4096, 4096), (0, 4096), (8192, 100)]), None);
+        // A second "collection" inside the first one (crafted heap IDs pointing into it).
+        assert_eq!(
+            first_overlap(&[(0, 4096), (16, 4080), (8192, 10)]),
+            Some(((0, 4096), (16, 4080)))
+        );
+        assert_eq!(
+            first_overlap(&[(u64::MAX - 1, 10), (u64::MAX, 1)]),
+            Some(((u64::MAX - 1, 10), (u64::MAX, 1)))
+        );
     }
 }

@@ -1,9 +1,7 @@
 //! Level-by-level traversal of v2 B-trees: all nodes of one depth are fetched in one batch.
 
-use std::collections::HashSet;
-
 use super::chunks::IndexedChunk;
-use super::context::Context;
+use super::context::{BlockSet, Context};
 use super::error::Result;
 use crate::format::btree_v2::{BTreeV2Header, Node, Record};
 use crate::format::chunk_index::ChunkEntry;
@@ -23,13 +21,13 @@ pub async fn records(
         .await?;
     let mut out = Vec::new();
     let mut level: Vec<_> = header.root().into_iter().collect();
-    let mut seen = HashSet::new();
+    let mut seen = BlockSet::default();
     let node_len = u64::from(header.node_size);
     while !level.is_empty() {
         for n in &level {
-            if !seen.insert(n.address) {
+            if let Err(other) = seen.insert(n.address, node_len) {
                 return Err(ctx.limit(format!(
-                    "v2 B-tree at {address}: node {} reached twice (cycle)",
+                    "v2 B-tree at {address}: node {} collides with node {other} (cycle or overlap)",
                     n.address
                 )));
             }

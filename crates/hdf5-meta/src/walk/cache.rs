@@ -182,17 +182,14 @@ impl BlockCache {
         drop(state);
         log.sort_by_key(|e| e.0);
         // Longest chain of requests where each starts after the previous ended.
-        let mut chain: Vec<u64> = Vec::with_capacity(log.len());
-        for (i, entry) in log.iter().enumerate() {
-            let best = log
-                .iter()
-                .zip(&chain)
-                .take(i)
-                .filter(|(earlier, _)| earlier.1 <= entry.0)
-                .map(|(_, &c)| c)
+        let mut chain = vec![1u64; log.len()];
+        for i in 0..log.len() {
+            let best = (0..i)
+                .filter(|&j| log[j].1 <= log[i].0)
+                .map(|j| chain[j])
                 .max()
                 .unwrap_or(0);
-            chain.push(best + 1);
+            chain[i] = best + 1;
         }
         let first = log.iter().map(|e| e.0).min();
         let last = log.iter().map(|e| e.1).max();

@@ -79,6 +79,10 @@ pub async fn fixed_array(
     to_coords(ctx, addr, slots, &numbering)
 }
 
+/// A data block, its address if allocated, and (super block slot, data block) when it hangs
+/// from a super block.
+type LocatedDataBlock = (DataBlockSlot, Option<u64>, Option<(usize, u64)>);
+
 /// Chunks of an extensible-array index (slots numbered over the swizzled grid).
 pub async fn extensible_array(
     ctx: &Context,
@@ -160,9 +164,21 @@ pub async fn extensible_array(
     // Round 2: every allocated data block (index block: at most 2·(255 − 1) of them).
     let mut data = Vec::new();
     for &u in &live {
-        let blocks: Vec<(DataBlockSlot, Option<u64>, Option<(usize, u64)>)> =
-            match u.checked_sub(g.index_block_super_blocks) {
-                None => g
+        let blocks: Vec<LocatedDataBlock> = match u.checked_sub(g.index_block_super_blocks) {
+            None => g
+                .data_blocks_of(u)
+                .map(|b| {
+                    let a = match b.parent {
+                        DataBlockParent::IndexBlock { slot } => {
+                            ib.data_block_addresses.get(slot).copied().flatten()
+                        }
+                        DataBlockParent::SuperBlock { .. } => None,
+                    };
+                    (b, a, None)
+                })
+                .collect(),
+            Some(slot) => match supers.get(&slot) {
+                Some(sb) => g
                     .data_blocks_of(u)
                     .map(|b| {
                         let a = match b.parent {
@@ -174,16 +190,9 @@ pub async fn extensible_array(
                         (b, a, None)
                     })
                     .collect(),
-                Some(slot) => match supers.get(&slot) {
-                    Some(sb) => g
-                        .data_blocks_of(u)
-                        .zip(&sb.data_block_addresses)
-                        .enumerate()
-                        .map(|(d, (b, a))| (b, *a, Some((slot, d as u64))))
-                        .collect(),
-                    None => Vec::new(),
-                },
-            };
+                None => Vec::new(),
+            },
+        };
         for (b, a, local) in blocks
             .into_iter()
             .take_while(|(b, ..)| b.first_index < max_index)

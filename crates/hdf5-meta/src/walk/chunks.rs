@@ -3,9 +3,9 @@
 use super::btree_v1;
 use super::chunk_arrays;
 use super::context::Context;
-use super::error::Result;
+use super::error::{Result, WalkError};
 use crate::format::btree_v1::{BTreeKind, Keys};
-use crate::format::chunk_index::{self, implicit, ChunkEntry};
+use crate::format::chunk_index::{self, implicit, ChunkEntry, GridNumbering};
 use crate::format::messages::layout::{ChunkIndex, ChunkedLayout};
 use crate::model::ChunkRef;
 
@@ -52,22 +52,10 @@ pub async fn enumerate(
                 ),
             )]
         }
-        ChunkIndex::Implicit => implicit::chunks(addr, unfiltered, dims, &max, &c.chunk_dims)
-            .ok_or_else(|| {
-                ctx.limit(format!(
-                    "implicit chunk index at {addr}: inconsistent dimensions"
-                ))
-            })?
-            .map(|ch| {
-                (
-                    ch.coords,
-                    ChunkEntry {
-                        address: Some(ch.address),
-                        filtered_size: None,
-                        filter_mask: 0,
-                    },
-                )
-            })
+        ChunkIndex::Implicit => implicit_bounds(ctx, addr, unfiltered, &max, &c.chunk_dims)
+            .and_then(|()| implicit::chunks(addr, unfiltered, dims, &max, &c.chunk_dims))
+            .ok_or_else(|| ctx.limit(format!("implicit chunk index at {addr}: inconsistent dimensions, or storage past the end of the file")))?
+            .map(|ch| (ch.coords, ChunkEntry { address: Some(ch.address), filtered_size: None, filter_mask: 0 }))
             .collect(),
         ChunkIndex::FixedArray { .. } => chunk_arrays::fixed_array(ctx, addr, c, &max).await?,
         ChunkIndex::ExtensibleArray { .. } => {
@@ -95,7 +83,40 @@ pub async fn enumerate(
     }
     out.sort_by_key(|(l, _)| *l);
     out.dedup_by_key(|(l, _)| *l);
+    // A chunk past the end of the file would become a reference to bytes that do not exist.
+    let file_len = ctx.cache.len();
+    if let Some((_, c)) = out.iter().find(|(_, c)| {
+        c.offset
+            .checked_add(c.size)
+            .is_none_or(|end| end > file_len)
+    }) {
+        return Err(WalkError::Truncated {
+            file: ctx.file().to_string(),
+            structure: "chunk (listed by the chunk index)",
+            offset: c.offset,
+            needed_end: c.offset.saturating_add(c.size),
+            file_len,
+        });
+    }
     Ok(out.into_iter().map(|(_, c)| c).collect())
+}
+
+/// An implicit index allocates every chunk of the maximum-dims grid at creation, contiguously
+/// from its address: that storage must lie inside the file (and chunks must have a size), which
+/// also bounds how many chunks are listed.
+fn implicit_bounds(
+    ctx: &Context,
+    addr: u64,
+    chunk_bytes: u64,
+    max: &[u64],
+    chunk_dims: &[u64],
+) -> Option<()> {
+    let slots = GridNumbering::max_grid(max, chunk_dims)?.slot_count()?;
+    let end = ctx
+        .base
+        .checked_add(addr)?
+        .checked_add(slots.checked_mul(chunk_bytes)?)?;
+    (chunk_bytes > 0 && end <= ctx.cache.len()).then_some(())
 }
 
 async fn btree_v1_chunks(

@@ -2,6 +2,8 @@
 //! and helpers that read and decode a structure at a base-relative address, fetching more
 //! bytes when a parser reports that its slice was too short.
 
+use std::collections::BTreeSet;
+
 use bytes::Bytes;
 
 use super::cache::BlockCache;
@@ -23,6 +25,8 @@ pub struct Context {
     pub sizes: Sizes,
     /// Shared message table (address, number of indexes), from the superblock extension.
     pub sohm_table: Option<(u64, u8)>,
+    /// Fractal heaps already loaded.
+    pub(crate) heaps: super::dense::HeapCache,
 }
 
 impl Context {
@@ -109,5 +113,55 @@ impl Context {
     /// A limit error for this file.
     pub fn limit(&self, what: impl Into<String>) -> WalkError {
         WalkError::limit(self.file(), what)
+    }
+}
+
+/// The blocks of one structure visited so far (all of one size, e.g. the nodes of a B-tree).
+/// A block seen twice means a cycle; two blocks closer than their size overlap, which no
+/// library-written file has and which could otherwise make a small file decode the same bytes
+/// over and over. Either way the structure is refused, so its cost stays bounded by the file.
+#[derive(Debug, Default)]
+pub struct BlockSet {
+    seen: BTreeSet<u64>,
+}
+
+impl BlockSet {
+    /// Record the `len`-byte block at `address`; `Err` with the block it collides with.
+    pub fn insert(&mut self, address: u64, len: u64) -> std::result::Result<(), u64> {
+        let len = len.max(1);
+        let Some(end) = address.checked_add(len) else {
+            return Err(address);
+        };
+        if let Some(&p) = self.seen.range(..=address).next_back() {
+            if p.checked_add(len).is_none_or(|end| end > address) {
+                return Err(p);
+            }
+        }
+        if let Some(&n) = self.seen.range(address..).next() {
+            if end > n {
+                return Err(n);
+            }
+        }
+        self.seen.insert(address);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BlockSet;
+
+    #[test]
+    fn block_set_refuses_repeats_and_overlaps() {
+        let mut s = BlockSet::default();
+        assert_eq!(s.insert(1000, 100), Ok(()));
+        assert_eq!(s.insert(1100, 100), Ok(()));
+        assert_eq!(s.insert(800, 200), Ok(()));
+        assert_eq!(s.insert(1000, 100), Err(1000)); // cycle
+        assert_eq!(s.insert(1150, 100), Err(1100)); // starts inside a block
+        assert_eq!(s.insert(750, 100), Err(800)); // ends inside the next one
+        assert_eq!(s.insert(700, 100), Ok(())); // adjacent is fine
+        assert_eq!(s.insert(1200, 100), Ok(()));
+        assert_eq!(s.insert(u64::MAX - 10, 100), Err(u64::MAX - 10)); // runs past the address space
     }
 }

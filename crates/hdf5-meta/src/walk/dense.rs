@@ -4,8 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use tokio::sync::OnceCell;
 
 use super::btree_v2;
 use super::context::Context;
@@ -18,7 +20,7 @@ use crate::format::fractal_heap::{
 use crate::format::sohm::{SharedMessageTable, SohmIndex};
 
 /// A fractal heap with all its direct blocks loaded.
-struct LoadedHeap {
+pub struct LoadedHeap {
     header: FractalHeapHeader,
     blocks: Vec<(DirectBlock, Bytes)>,
     huge: HashMap<u64, (u64, u64)>,
@@ -30,10 +32,15 @@ impl LoadedHeap {
         let fe = |e| ctx.format_error(e);
         match self.header.decode_id(id, ctx.sizes).map_err(fe)? {
             HeapId::Managed { offset, length } => {
-                let (block, data) = self
+                // Blocks are sorted by heap offset: the candidate is the last one starting at or
+                // before `offset`.
+                let i = self
                     .blocks
-                    .iter()
-                    .find(|(b, _)| offset >= b.heap_offset && offset - b.heap_offset < b.size)
+                    .partition_point(|(b, _)| b.heap_offset <= offset);
+                let (block, data) = i
+                    .checked_sub(1)
+                    .and_then(|i| self.blocks.get(i))
+                    .filter(|(b, _)| offset - b.heap_offset < b.size)
                     .ok_or_else(|| {
                         ctx.limit(format!(
                             "fractal heap at {}: no direct block holds offset {offset}",
@@ -55,8 +62,36 @@ impl LoadedHeap {
     }
 }
 
-/// Load a heap's header and every allocated direct block.
-async fn load_heap(ctx: &Context, address: u64) -> Result<LoadedHeap> {
+/// Fractal heaps loaded so far in a walk, by address: each is read and decoded once, however
+/// many objects use it (the SOHM heap serves every shared message; a crafted file could also
+/// point many objects at one big heap).
+#[derive(Default)]
+pub struct HeapCache(Mutex<HashMap<u64, Arc<OnceCell<Arc<LoadedHeap>>>>>);
+
+impl std::fmt::Debug for HeapCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map(|m| m.len()).unwrap_or(0);
+        write!(f, "HeapCache({n} heaps)")
+    }
+}
+
+/// The heap at `address`, loaded once per walk.
+async fn load_heap(ctx: &Context, address: u64) -> Result<Arc<LoadedHeap>> {
+    let cell = {
+        let mut map = ctx
+            .heaps
+            .0
+            .lock()
+            .map_err(|_| ctx.limit("fractal heap cache lock poisoned"))?;
+        Arc::clone(map.entry(address).or_default())
+    };
+    cell.get_or_try_init(|| async { read_heap(ctx, address).await.map(Arc::new) })
+        .await
+        .cloned()
+}
+
+/// Read a heap's header and every allocated direct block.
+async fn read_heap(ctx: &Context, address: u64) -> Result<LoadedHeap> {
     let sizes = ctx.sizes;
     let header = ctx
         .parse_at(
@@ -119,6 +154,7 @@ async fn load_heap(ctx: &Context, address: u64) -> Result<LoadedHeap> {
             .map_err(|e| ctx.format_error(e))?;
         blocks.push((block, data));
     }
+    blocks.sort_by_key(|(b, _)| b.heap_offset);
     let mut huge = HashMap::new();
     if let Some(bt) = header.huge_btree_address {
         let (_, recs) = btree_v2::records(ctx, bt, None).await?;
@@ -189,11 +225,17 @@ pub async fn link_messages(
     heap: u64,
     name_index: u64,
 ) -> Result<Vec<(Vec<u8>, u64)>> {
-    indexed_messages(ctx, heap, name_index, |r| match r {
-        Record::LinkName { heap_id, .. } => Some(heap_id.to_vec()),
-        _ => None,
-    })
-    .await
+    let (loaded, (_, records)) = futures::try_join!(
+        load_heap(ctx, heap),
+        btree_v2::records(ctx, name_index, None)
+    )?;
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        if let Record::LinkName { heap_id, .. } = r {
+            out.push(read_object(ctx, &loaded, &heap_id).await?);
+        }
+    }
+    Ok(out)
 }
 
 /// Raw attribute messages of an object with dense attributes.
@@ -201,20 +243,6 @@ pub async fn attribute_messages(
     ctx: &Context,
     heap: u64,
     name_index: u64,
-) -> Result<Vec<(Vec<u8>, u64)>> {
-    indexed_messages(ctx, heap, name_index, |r| match r {
-        Record::AttributeName { heap_id, .. } => Some(heap_id.to_vec()),
-        _ => None,
-    })
-    .await
-}
-
-/// The heap objects named by the heap IDs that `id_of` picks from the name index's records.
-async fn indexed_messages(
-    ctx: &Context,
-    heap: u64,
-    name_index: u64,
-    id_of: impl Fn(Record) -> Option<Vec<u8>>,
 ) -> Result<Vec<(Vec<u8>, u64)>> {
     let (loaded, (_, records)) = futures::try_join!(
         load_heap(ctx, heap),
@@ -273,4 +301,50 @@ pub fn parse_sohm_table_message(ctx: &Context, data: &[u8], address: u64) -> Res
         Ok((table, c.u8()?))
     })();
     parsed.map_err(|e| ctx.format_error(e))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::format::messages::kinds;
+    use crate::format::superblock;
+    use crate::walk::cache::{BlockCache, IoOptions};
+    use crate::walk::source::MemoryFile;
+
+    #[tokio::test]
+    async fn heaps_are_loaded_once_per_walk() {
+        // sohm_btree.h5 fixture: shared datatypes, dataspaces and attributes in one SOHM heap.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/h5/sohm_btree.h5"
+        );
+        let reader = Arc::new(MemoryFile::new(
+            std::fs::read(path).unwrap(),
+            "sohm_btree.h5",
+        ));
+        let cache = BlockCache::new(reader, IoOptions::default()).await.unwrap();
+        let head = cache.read_head().await.unwrap();
+        let sb = superblock::parse(&head, 0).unwrap();
+        let mut ctx = Context {
+            cache,
+            base: 0,
+            sizes: sb.sizes,
+            sohm_table: None,
+            heaps: Default::default(),
+        };
+        ctx.sohm_table = super::super::extension::read(&ctx, &sb)
+            .await
+            .unwrap()
+            .sohm_table;
+        let heap = sohm_index(&ctx, kinds::ATTRIBUTE)
+            .await
+            .unwrap()
+            .heap_address
+            .unwrap();
+        let (a, b) = futures::join!(load_heap(&ctx, heap), load_heap(&ctx, heap));
+        let (a, c) = (a.unwrap(), load_heap(&ctx, heap).await.unwrap());
+        assert!(Arc::ptr_eq(&a, &b.unwrap()) && Arc::ptr_eq(&a, &c));
+        assert_eq!(ctx.heaps.0.lock().unwrap().len(), 1);
+    }
 }

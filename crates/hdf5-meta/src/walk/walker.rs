@@ -64,6 +64,7 @@ pub async fn walk(reader: Arc<dyn RangeReader>, opts: WalkOptions) -> Result<Hdf
         base: sb.base_address,
         sizes: sb.sizes,
         sohm_table: None,
+        heaps: Default::default(),
     };
     refuse_multi_file_drivers(&ctx, &sb).await?;
     let ext = super::extension::read(&ctx, &sb).await?;
@@ -356,10 +357,26 @@ async fn describe(
             if let Some(m) = h.first(kinds::EXTERNAL_FILES) {
                 Storage::External(super::external::slots(ctx, m).await?)
             } else {
-                Storage::Contiguous(address.map(|a| ByteRange {
+                let range = address.map(|a| ByteRange {
                     offset: ctx.base.saturating_add(a),
                     length: size,
-                }))
+                });
+                // HDF5 refuses to open a contiguous dataset whose storage ends past its end-of-file
+                // address; references to bytes past the end of the file would not resolve.
+                if let Some(r) = range.filter(|r| {
+                    r.offset
+                        .checked_add(r.length)
+                        .is_none_or(|end| end > ctx.cache.len())
+                }) {
+                    return Err(WalkError::Truncated {
+                        file: ctx.file().to_string(),
+                        structure: "contiguous storage (data layout message)",
+                        offset: layout_msg.address,
+                        needed_end: r.offset.saturating_add(r.length),
+                        file_len: ctx.cache.len(),
+                    });
+                }
+                Storage::Contiguous(range)
             }
         }
         LayoutStorage::Chunked(c) => {

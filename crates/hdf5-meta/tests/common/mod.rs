@@ -6,6 +6,12 @@
 //! `h5py_field_errors`, skipped values) is not compared.
 
 #![allow(dead_code)] // each test binary uses a different subset
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -322,10 +328,8 @@ fn type_difference(ours: &Datatype, exp: &Json) -> Option<String> {
                 return type_difference(&v.base, &exp["base"]).map(|d| format!("vlen base: {d}"))
             }
         },
-        Datatype::Opaque(t) => {
-            if exp["tag"].as_str().is_some_and(|e| e != t.tag) {
-                return mismatch("tag", &t.tag, &exp["tag"]);
-            }
+        Datatype::Opaque(t) if exp["tag"].as_str().is_some_and(|e| e != t.tag) => {
+            return mismatch("tag", &t.tag, &exp["tag"]);
         }
         Datatype::Reference(t) => {
             let kind = match t.kind {
@@ -376,9 +380,7 @@ fn type_difference(ours: &Datatype, exp: &Json) -> Option<String> {
             return type_difference(&t.base, &exp["base"]).map(|d| format!("complex base: {d}"))
         }
         Datatype::Compound(t) => {
-            let Some(members) = exp["members"].as_array() else {
-                return None;
-            };
+            let members = exp["members"].as_array()?;
             if members.len() != t.members.len() {
                 return Some(format!(
                     "{} members != h5py {}",
