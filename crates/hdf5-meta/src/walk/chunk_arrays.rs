@@ -180,15 +180,9 @@ pub async fn extensible_array(
             Some(slot) => match supers.get(&slot) {
                 Some(sb) => g
                     .data_blocks_of(u)
-                    .map(|b| {
-                        let a = match b.parent {
-                            DataBlockParent::IndexBlock { slot } => {
-                                ib.data_block_addresses.get(slot).copied().flatten()
-                            }
-                            DataBlockParent::SuperBlock { .. } => None,
-                        };
-                        (b, a, None)
-                    })
+                    .zip(&sb.data_block_addresses)
+                    .enumerate()
+                    .map(|(d, (b, a))| (b, *a, Some((slot, d as u64))))
                     .collect(),
                 None => Vec::new(),
             },

@@ -44,13 +44,7 @@ pub async fn enumerate(
     let found: Vec<IndexedChunk> = match &c.index {
         ChunkIndex::BTreeV1 => btree_v1_chunks(ctx, addr, c, chunk_k).await?,
         ChunkIndex::SingleChunk { filtered } => {
-            vec![(
-                vec![0; rank],
-                chunk_index::single_chunk::entry(
-                    Some(addr),
-                    filtered.map(|f| (f.size, f.filter_mask)),
-                ),
-            )]
+            vec![(vec![0; rank], chunk_index::single_chunk::entry(Some(addr), filtered.map(|f| (f.size, f.filter_mask))))]
         }
         ChunkIndex::Implicit => implicit_bounds(ctx, addr, unfiltered, &max, &c.chunk_dims)
             .and_then(|()| implicit::chunks(addr, unfiltered, dims, &max, &c.chunk_dims))
@@ -58,12 +52,8 @@ pub async fn enumerate(
             .map(|ch| (ch.coords, ChunkEntry { address: Some(ch.address), filtered_size: None, filter_mask: 0 }))
             .collect(),
         ChunkIndex::FixedArray { .. } => chunk_arrays::fixed_array(ctx, addr, c, &max).await?,
-        ChunkIndex::ExtensibleArray { .. } => {
-            chunk_arrays::extensible_array(ctx, addr, c, &max).await?
-        }
-        ChunkIndex::BTreeV2 { .. } => {
-            super::btree_v2::chunk_entries(ctx, addr, rank, layout_version).await?
-        }
+        ChunkIndex::ExtensibleArray { .. } => chunk_arrays::extensible_array(ctx, addr, c, &max).await?,
+        ChunkIndex::BTreeV2 { .. } => super::btree_v2::chunk_entries(ctx, addr, rank, layout_version).await?,
     };
     let mut out: Vec<(u64, ChunkRef)> = Vec::with_capacity(found.len());
     for (coords, e) in found {

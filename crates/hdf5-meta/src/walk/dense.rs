@@ -225,17 +225,11 @@ pub async fn link_messages(
     heap: u64,
     name_index: u64,
 ) -> Result<Vec<(Vec<u8>, u64)>> {
-    let (loaded, (_, records)) = futures::try_join!(
-        load_heap(ctx, heap),
-        btree_v2::records(ctx, name_index, None)
-    )?;
-    let mut out = Vec::with_capacity(records.len());
-    for r in records {
-        if let Record::LinkName { heap_id, .. } = r {
-            out.push(read_object(ctx, &loaded, &heap_id).await?);
-        }
-    }
-    Ok(out)
+    indexed_messages(ctx, heap, name_index, |r| match r {
+        Record::LinkName { heap_id, .. } => Some(heap_id.to_vec()),
+        _ => None,
+    })
+    .await
 }
 
 /// Raw attribute messages of an object with dense attributes.
@@ -243,6 +237,20 @@ pub async fn attribute_messages(
     ctx: &Context,
     heap: u64,
     name_index: u64,
+) -> Result<Vec<(Vec<u8>, u64)>> {
+    indexed_messages(ctx, heap, name_index, |r| match r {
+        Record::AttributeName { heap_id, .. } => Some(heap_id.to_vec()),
+        _ => None,
+    })
+    .await
+}
+
+/// The heap objects named by the heap IDs that `id_of` picks from the name index's records.
+async fn indexed_messages(
+    ctx: &Context,
+    heap: u64,
+    name_index: u64,
+    id_of: impl Fn(Record) -> Option<Vec<u8>>,
 ) -> Result<Vec<(Vec<u8>, u64)>> {
     let (loaded, (_, records)) = futures::try_join!(
         load_heap(ctx, heap),
