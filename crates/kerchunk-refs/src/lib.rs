@@ -7,9 +7,11 @@
 //! - [`read`](mod@read) / [`write`](mod@write): streaming JSON (and JSON.gz) reader and writer.
 //! - [`template`]: the plain `{{name}}` substitution used by `templates` and `gen`.
 //! - [`translate`]: HDF5 model → reference set (kerchunk's `SingleHdf5ToZarr`).
+//! - [`profile`]: per-file additions for downstream workflows (OPERA DISP).
 
 pub mod chunk_key;
 pub mod error;
+pub mod profile;
 pub mod read;
 pub mod reference;
 pub mod reference_set;

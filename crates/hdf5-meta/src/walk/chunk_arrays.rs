@@ -7,8 +7,8 @@ use super::chunks::IndexedChunk;
 use super::context::Context;
 use super::error::Result;
 use crate::format::chunk_index::extensible_array::{
-    parse_data_block_page, DataBlockParent, ExtensibleArrayDataBlock, ExtensibleArrayHeader,
-    ExtensibleArrayIndexBlock, ExtensibleArraySuperBlock,
+    parse_data_block_page, DataBlockParent, DataBlockSlot, ExtensibleArrayDataBlock,
+    ExtensibleArrayHeader, ExtensibleArrayIndexBlock, ExtensibleArraySuperBlock,
 };
 use crate::format::chunk_index::fixed_array::{self, FixedArrayHeader};
 use crate::format::chunk_index::{ChunkEntry, GridNumbering};
@@ -121,17 +121,21 @@ pub async fn extensible_array(
         .map(|(i, e)| (i as u64, e))
         .collect();
 
-    let blocks: Vec<_> = g
-        .data_blocks()
-        .take_while(|b| b.first_index < h.stats.max_index_set)
+    // Super blocks holding slots below max_index_set (at most 65). Their data blocks are
+    // listed only from blocks actually read (the index block, loaded super blocks), so a
+    // file-supplied max_index_set cannot make the walk enumerate billions of absent blocks.
+    let max_index = h.stats.max_index_set;
+    let live: Vec<usize> = (0..g.super_blocks.len())
+        .take_while(|&u| g.super_block_first_index(u).is_some_and(|f| f < max_index))
         .collect();
-    // Round 1: every super block that any data block hangs from.
+    // Round 1: every allocated super block among them.
     let mut super_addrs: BTreeMap<usize, (u64, usize)> = BTreeMap::new();
-    for b in &blocks {
-        if let DataBlockParent::SuperBlock { slot, .. } = b.parent {
-            if let Some(Some(a)) = ib.super_block_addresses.get(slot) {
-                super_addrs.insert(slot, (*a, b.super_block));
-            }
+    for &u in &live {
+        let Some(slot) = u.checked_sub(g.index_block_super_blocks) else {
+            continue;
+        };
+        if let Some(Some(a)) = ib.super_block_addresses.get(slot) {
+            super_addrs.insert(slot, (*a, u));
         }
     }
     let mut super_lens = Vec::new();
@@ -153,30 +157,45 @@ pub async fn extensible_array(
                 .await?,
         );
     }
-    // Round 2: every data block.
+    // Round 2: every allocated data block (index block: at most 2·(255 − 1) of them).
     let mut data = Vec::new();
-    for b in &blocks {
-        let (db_addr, local) = match b.parent {
-            DataBlockParent::IndexBlock { slot } => {
-                (ib.data_block_addresses.get(slot).copied().flatten(), None)
+    for &u in &live {
+        let blocks: Vec<(DataBlockSlot, Option<u64>, Option<(usize, u64)>)> =
+            match u.checked_sub(g.index_block_super_blocks) {
+                None => g
+                    .data_blocks_of(u)
+                    .map(|b| {
+                        let a = match b.parent {
+                            DataBlockParent::IndexBlock { slot } => {
+                                ib.data_block_addresses.get(slot).copied().flatten()
+                            }
+                            DataBlockParent::SuperBlock { .. } => None,
+                        };
+                        (b, a, None)
+                    })
+                    .collect(),
+                Some(slot) => match supers.get(&slot) {
+                    Some(sb) => g
+                        .data_blocks_of(u)
+                        .zip(&sb.data_block_addresses)
+                        .enumerate()
+                        .map(|(d, (b, a))| (b, *a, Some((slot, d as u64))))
+                        .collect(),
+                    None => Vec::new(),
+                },
+            };
+        for (b, a, local) in blocks
+            .into_iter()
+            .take_while(|(b, ..)| b.first_index < max_index)
+        {
+            if let Some(a) = a {
+                let len = g.data_block_parse_len(b.elements).ok_or_else(|| {
+                    ctx.limit(format!(
+                        "extensible array at {addr}: data block size overflows"
+                    ))
+                })?;
+                data.push((b, a, len, local));
             }
-            DataBlockParent::SuperBlock { slot, data_block } => match supers.get(&slot) {
-                Some(sb) => (
-                    usize::try_from(data_block)
-                        .ok()
-                        .and_then(|d| sb.data_block_addresses.get(d).copied().flatten()),
-                    Some((slot, data_block)),
-                ),
-                None => (None, None),
-            },
-        };
-        if let Some(a) = db_addr {
-            let len = g.data_block_parse_len(b.elements).ok_or_else(|| {
-                ctx.limit(format!(
-                    "extensible array at {addr}: data block size overflows"
-                ))
-            })?;
-            data.push((b, a, len, local));
         }
     }
     ctx.prefetch(data.iter().map(|&(_, a, n, _)| (a, n)))

@@ -5,6 +5,7 @@ use super::context::Context;
 use super::dense;
 use super::error::Result;
 use super::header;
+use crate::error::FormatError;
 use crate::format::messages::file_space::{self, BTREE_K};
 use crate::format::messages::kinds;
 use crate::format::superblock::{self, Superblock};
@@ -60,6 +61,15 @@ pub async fn read(ctx: &Context, sb: &Superblock) -> Result<Extension> {
         if id == superblock::FAMILY_DRIVER_ID || id == superblock::MULTI_DRIVER_ID {
             return Err(super::walker::multi_file_error(ctx, &id));
         }
+    }
+    if let Some(m) = h.first(kinds::CACHE_IMAGE) {
+        // The library then loads metadata from this image rather than from the structures'
+        // own addresses (which may hold nothing); the image format is internal to its cache.
+        let why = format!(
+            "metadata cache image message at {} (files written with a cache image are not read)",
+            m.address
+        );
+        return Err(ctx.format_error(FormatError::unsupported("superblock extension", addr, why)));
     }
     if let Some(m) = h.first(kinds::SHARED_MESSAGE_TABLE) {
         ext.sohm_table = Some(dense::parse_sohm_table_message(ctx, &m.data, m.address)?);

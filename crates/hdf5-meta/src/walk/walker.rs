@@ -16,6 +16,7 @@ use super::error::{Result, WalkError};
 use super::groups::{self, GroupKs};
 use super::header::{self, Header};
 use super::source::RangeReader;
+use crate::error::FormatError;
 use crate::format::messages::layout::{self, Storage as LayoutStorage};
 use crate::format::messages::link::{Link, LinkTarget};
 use crate::format::messages::{dataspace, datatype, fill_value, filter_pipeline, kinds};
@@ -66,6 +67,7 @@ pub async fn walk(reader: Arc<dyn RangeReader>, opts: WalkOptions) -> Result<Hdf
     };
     refuse_multi_file_drivers(&ctx, &sb).await?;
     let ext = super::extension::read(&ctx, &sb).await?;
+    check_superblock(&ctx, &sb, at)?;
     ctx.sohm_table = ext.sohm_table;
     let page_size = ext.page_size;
     let ks = GroupKs {
@@ -105,6 +107,39 @@ async fn refuse_multi_file_drivers(ctx: &Context, sb: &Superblock) -> Result<()>
         .await?;
     if info.is_multi_file() {
         return Err(multi_file_error(ctx, &info.driver_id));
+    }
+    Ok(())
+}
+
+/// Superblock v3 consistency flag: the file is open for writing.
+const WRITE_ACCESS: u32 = 0x01;
+/// Superblock v3 consistency flag: the file is open for SWMR writing.
+const SWMR_WRITE_ACCESS: u32 = 0x04;
+
+/// Refuse what HDF5 itself refuses to open: a v3 superblock whose consistency flags say the
+/// file is open for writing (or its writer never closed it), and a file shorter than the
+/// end-of-file address its superblock records (truncated, or one member of a multi-file set).
+fn check_superblock(ctx: &Context, sb: &Superblock, at: u64) -> Result<()> {
+    if sb.version >= 3 && sb.flags & (WRITE_ACCESS | SWMR_WRITE_ACCESS) != 0 {
+        let why = format!(
+            "file consistency flags {:#04x}: the file is open for writing or its writer did not close it \
+             (metadata may be incomplete; HDF5 refuses it too, `h5clear -s` clears the flags)",
+            sb.flags
+        );
+        return Err(WalkError::format(
+            ctx.file(),
+            FormatError::unsupported("superblock", at, why),
+        ));
+    }
+    let eof = sb.end_of_file();
+    if eof > ctx.cache.len() {
+        return Err(WalkError::Truncated {
+            file: ctx.file().to_string(),
+            structure: "superblock (end-of-file address)",
+            offset: at,
+            needed_end: eof,
+            file_len: ctx.cache.len(),
+        });
     }
     Ok(())
 }
@@ -291,11 +326,12 @@ async fn describe(
     ) {
         (Some((d, a)), _) => fill_value::parse(&d, a, sizes).map_err(fe)?,
         (None, Some((d, a))) => fill_value::parse_old(&d, a, sizes).map_err(fe)?,
+        // No fill value message (files of HDF5 < 1.6): the library reports it as undefined.
         (None, None) => fill_value::FillValue {
             version: 0,
             alloc_time: None,
             fill_time: None,
-            state: fill_value::FillState::Default,
+            state: fill_value::FillState::Undefined,
         },
     };
     let filters = match message(kinds::FILTER_PIPELINE).await? {

@@ -492,33 +492,43 @@ impl EaGeometry {
     /// All data blocks in slot order (lazily; the sequence is long for large `max_bits`, so
     /// stop once `first_index` reaches the header's `max_index_set`).
     pub fn data_blocks(&self) -> impl Iterator<Item = DataBlockSlot> + '_ {
+        (0..self.super_blocks.len()).flat_map(move |u| self.data_blocks_of(u))
+    }
+
+    /// First array slot of super block `u` (index-block elements included); `None` for an
+    /// unknown `u`.
+    pub fn super_block_first_index(&self, u: usize) -> Option<u64> {
+        let info = self.super_blocks.get(u)?;
+        Some(self.index_block_elements.saturating_add(info.start_index))
+    }
+
+    /// The data blocks of super block `u` in slot order (lazily: `2^⌊u/2⌋` of them; empty for
+    /// an unknown `u`).
+    pub fn data_blocks_of(&self, u: usize) -> impl Iterator<Item = DataBlockSlot> + '_ {
         let base = self.index_block_elements;
-        self.super_blocks
-            .iter()
-            .enumerate()
-            .flat_map(move |(u, info)| {
-                (0..info.data_blocks).map(move |d| {
-                    let parent = if u < self.index_block_super_blocks {
-                        DataBlockParent::IndexBlock {
-                            slot: info.start_data_block.saturating_add(d) as usize,
-                        }
-                    } else {
-                        DataBlockParent::SuperBlock {
-                            slot: u - self.index_block_super_blocks,
-                            data_block: d,
-                        }
-                    };
-                    let first_index = base
-                        .saturating_add(info.start_index)
-                        .saturating_add(d.saturating_mul(info.data_block_elements));
-                    DataBlockSlot {
-                        super_block: u,
-                        parent,
-                        first_index,
-                        elements: info.data_block_elements,
+        self.super_blocks.get(u).into_iter().flat_map(move |info| {
+            (0..info.data_blocks).map(move |d| {
+                let parent = if u < self.index_block_super_blocks {
+                    DataBlockParent::IndexBlock {
+                        slot: info.start_data_block.saturating_add(d) as usize,
                     }
-                })
+                } else {
+                    DataBlockParent::SuperBlock {
+                        slot: u - self.index_block_super_blocks,
+                        data_block: d,
+                    }
+                };
+                let first_index = base
+                    .saturating_add(info.start_index)
+                    .saturating_add(d.saturating_mul(info.data_block_elements));
+                DataBlockSlot {
+                    super_block: u,
+                    parent,
+                    first_index,
+                    elements: info.data_block_elements,
+                }
             })
+        })
     }
 }
 

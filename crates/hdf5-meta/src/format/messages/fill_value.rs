@@ -5,7 +5,7 @@
 //! value when defined. v3: version, flags (bits 0–1 allocation time, 2–3 write time,
 //! 4 undefined, 5 value present), then size(4) and value when bit 5 is set.
 //! "Defined with size 0" (v1/v2) and "neither bit 4 nor 5" (v3) mean the library default
-//! fill (all zero bytes).
+//! fill (all zero bytes); an old message of size 0 (and no message at all) means undefined.
 
 use crate::error::Result;
 use crate::format::cursor::{Cursor, Sizes};
@@ -146,10 +146,15 @@ pub fn parse(buf: &[u8], address: u64, sizes: Sizes) -> Result<FillValue> {
     }
 }
 
-/// Parse an old fill value message (type 0x04): size(4) then the value.
+/// Parse an old fill value message (type 0x04): size(4) then the value. A zero size means
+/// no fill value: the library reports it as undefined (`H5D_FILL_VALUE_UNDEFINED`), as it
+/// does for a dataset without any fill value message.
 pub fn parse_old(buf: &[u8], address: u64, sizes: Sizes) -> Result<FillValue> {
     let mut c = Cursor::new(buf, address, sizes, STRUCTURE_OLD);
-    let state = sized_value(&mut c)?;
+    let state = match sized_value(&mut c)? {
+        FillState::Default => FillState::Undefined,
+        other => other,
+    };
     Ok(FillValue {
         version: 0,
         alloc_time: None,
@@ -213,6 +218,9 @@ mod tests {
         let fv = parse_old(&[2, 0, 0, 0, 0xff, 0x7f], 0, Sizes::DEFAULT).unwrap();
         assert_eq!(fv.version, 0);
         assert_eq!(fv.user_bytes(), Some(&[0xff, 0x7f][..]));
+        // Size 0: no value; HDF5 reports the fill value as undefined.
+        let fv = parse_old(&[0, 0, 0, 0], 0, Sizes::DEFAULT).unwrap();
+        assert_eq!(fv.state, FillState::Undefined);
         assert!(matches!(
             parse_old(&[0xff, 0xff, 0xff, 0xff], 0, Sizes::DEFAULT),
             Err(FormatError::Incomplete { .. })

@@ -32,3 +32,5 @@ pub const DRIVER_INFO: u16 = 0x14;
 pub const ATTRIBUTE_INFO: u16 = 0x15;
 /// File space info (superblock extension).
 pub const FILE_SPACE_INFO: u16 = 0x17;
+/// Metadata cache image (superblock extension).
+pub const CACHE_IMAGE: u16 = 0x18;

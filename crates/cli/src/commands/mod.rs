@@ -1,0 +1,6 @@
+//! The subcommands.
+
+pub mod combine;
+pub mod index;
+pub mod inspect;
+pub mod latest;
