@@ -2,7 +2,7 @@
 //! memory, optionally behind a fixed per-request latency, and print one JSON line.
 //!
 //!     bench_index FILE [--repeat N] [--latency-ms MS] [--inline-threshold N]
-//!                      [--head-size B] [--block-size B] [--max-gap B] [--max-concurrency N] [--log]
+//!                      [--head-size B] [--block-size B] [--max-gap B] [--max-concurrency N] [--page-block-limit B] [--log]
 //!
 //! The whole file is read into memory first, so the timings are the walk and translation
 //! themselves ("metadata in memory"); the runtime is single-threaded, so refs/s is per core.
@@ -52,7 +52,7 @@ impl RangeReader for Logged {
 }
 
 fn usage() -> String {
-    "usage: bench_index FILE [--repeat N] [--latency-ms MS] [--inline-threshold N] [--head-size B] [--block-size B] [--max-gap B] [--max-concurrency N] [--log]".to_string()
+    "usage: bench_index FILE [--repeat N] [--latency-ms MS] [--inline-threshold N] [--head-size B] [--block-size B] [--max-gap B] [--max-concurrency N] [--page-block-limit B] [--log]".to_string()
 }
 
 fn main() -> std::process::ExitCode {
@@ -93,6 +93,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             "--block-size" => io.block_size = value()?.parse()?,
             "--max-gap" => io.max_gap = value()?.parse()?,
             "--max-concurrency" => io.max_concurrency = value()?.parse()?,
+            "--page-block-limit" => io.page_block_limit = value()?.parse()?,
             "--log" => log = true,
             _ if file.is_none() && !a.starts_with("--") => file = Some(a),
             _ => return Err(usage().into()),
@@ -147,7 +148,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "rounds": stats.rounds,
         "io_ms": stats.io_time.as_secs_f64() * 1e3,
         "options": {"head_size": io.head_size, "block_size": io.block_size, "max_gap": io.max_gap,
-                    "max_concurrency": io.max_concurrency, "latency_ms": latency.as_secs_f64() * 1e3},
+                    "max_concurrency": io.max_concurrency, "page_block_limit": io.page_block_limit, "latency_ms": latency.as_secs_f64() * 1e3},
     });
     println!("{out}");
     Ok(())

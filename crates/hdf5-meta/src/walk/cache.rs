@@ -44,6 +44,9 @@ pub struct IoOptions {
     pub max_gap: u64,
     /// Maximum number of requests in flight.
     pub max_concurrency: usize,
+    /// Files with the paged file-space strategy: once the page size is known, reads are
+    /// aligned to `min(page size, page_block_limit)` instead of `block_size` (0 = never).
+    pub page_block_limit: u64,
 }
 
 impl Default for IoOptions {
@@ -54,6 +57,7 @@ impl Default for IoOptions {
             head_size: 4 << 20,
             max_gap: 256 * 1024,
             max_concurrency: 32,
+            page_block_limit: 4 << 20,
         }
     }
 }
@@ -235,9 +239,25 @@ impl BlockCache {
         self.block_size.load(Ordering::Relaxed)
     }
 
-    /// Align later reads to `block_size` (e.g. the file's page size once the superblock
-    /// extension is known); sizes outside 512 B ..= [`MAX_BLOCK_SIZE`] are ignored. What is
-    /// cached stays valid.
+    /// Align later reads to the file's page size, as far as `page_block_limit` allows (the
+    /// largest power-of-two fraction of the page within the limit, so blocks stay aligned to
+    /// pages). What is cached stays valid.
+    pub fn set_page_size(&self, page_size: u64) {
+        let limit = self.opts.page_block_limit;
+        if limit == 0 || page_size == 0 {
+            return;
+        }
+        let mut b = page_size;
+        while b > limit && b % 2 == 0 {
+            b /= 2;
+        }
+        if b <= limit {
+            self.set_block_size(b);
+        }
+    }
+
+    /// Align later reads to `block_size`; sizes outside 512 B ..= [`MAX_BLOCK_SIZE`] are
+    /// ignored. What is cached stays valid.
     pub fn set_block_size(&self, block_size: u64) {
         if (MIN_BLOCK_SIZE..=MAX_BLOCK_SIZE).contains(&block_size) {
             self.block_size.store(block_size, Ordering::Relaxed);
@@ -458,6 +478,7 @@ mod tests {
             head_size: 4096,
             max_gap: 2048,
             max_concurrency: 4,
+            page_block_limit: 0,
         };
         let cache = BlockCache::new(file(100_000), opts).await.unwrap();
         let head = cache.read_head().await.unwrap();
@@ -484,5 +505,149 @@ mod tests {
             cache.stats().rounds,
             cache.stats().requests.min(cache.stats().rounds)
         );
+    }
+
+    /// A memory file that records every range it serves.
+    #[derive(Debug)]
+    struct Recording {
+        inner: MemoryFile,
+        seen: Mutex<Vec<Range<u64>>>,
+    }
+
+    #[async_trait::async_trait]
+    impl RangeReader for Recording {
+        async fn read_range(&self, range: Range<u64>) -> io::Result<Bytes> {
+            self.seen.lock().unwrap().push(range.clone());
+            self.inner.read_range(range).await
+        }
+        async fn size(&self) -> io::Result<u64> {
+            self.inner.size().await
+        }
+        fn location(&self) -> &str {
+            self.inner.location()
+        }
+    }
+
+    fn recording(n: usize) -> Arc<Recording> {
+        Arc::new(Recording {
+            inner: MemoryFile::new((0..n).map(|i| (i % 251) as u8).collect::<Vec<_>>(), "mem"),
+            seen: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn opts(block: u64, gap: u64, page_limit: u64) -> IoOptions {
+        IoOptions {
+            block_size: block,
+            head_size: 4096,
+            max_gap: gap,
+            max_concurrency: 8,
+            page_block_limit: page_limit,
+        }
+    }
+
+    fn check(bytes: &Bytes, start: u64) {
+        assert!(bytes
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| v == ((start as usize + i) % 251) as u8));
+    }
+
+    #[tokio::test]
+    async fn page_aligned_after_the_page_size_is_known_and_nothing_fetched_twice() {
+        let rec = recording(200_000);
+        let cache = BlockCache::new(rec.clone(), opts(1024, 0, 1 << 20))
+            .await
+            .unwrap();
+        cache.read_head().await.unwrap();
+        // 64 KiB pages (the limit is 1 MiB): later misses fetch whole pages...
+        cache.set_page_size(65536);
+        assert_eq!(cache.block_size(), 65536);
+        check(&cache.read(70_000, 10).await.unwrap(), 70_000);
+        // ...except what is already cached: the head (0..4096) is not fetched again.
+        check(&cache.read(100, 10_000).await.unwrap(), 100);
+        let seen = rec.seen.lock().unwrap().clone();
+        assert_eq!(seen, vec![0..4096, 65536..131072, 4096..65536]);
+        // A page larger than the limit is split into the largest power-of-two fraction.
+        let small = BlockCache::new(rec.clone(), opts(1024, 0, 16384))
+            .await
+            .unwrap();
+        small.set_page_size(65536);
+        assert_eq!(small.block_size(), 16384);
+        // A limit of 0 keeps the block size.
+        let off = BlockCache::new(rec, opts(1024, 0, 0)).await.unwrap();
+        off.set_page_size(65536);
+        assert_eq!(off.block_size(), 1024);
+    }
+
+    #[tokio::test]
+    async fn overlapping_and_concurrent_reads_never_refetch() {
+        let rec = recording(300_000);
+        let cache = BlockCache::new(rec.clone(), opts(4096, 8192, 0))
+            .await
+            .unwrap();
+        // Pseudo-random reads, some concurrent; every byte comes right and the served ranges
+        // never overlap.
+        let mut x = 12345u64;
+        for _ in 0..50 {
+            let mut batch = Vec::new();
+            for _ in 0..4 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let start = (x >> 33) % 290_000;
+                let len = (x >> 20) % 9000 + 1;
+                batch.push((start, len));
+            }
+            let got = futures::future::join_all(batch.iter().map(|&(s, n)| cache.read(s, n))).await;
+            for ((s, n), b) in batch.iter().zip(got) {
+                let b = b.unwrap();
+                assert_eq!(b.len() as u64, *n.min(&(300_000 - s)));
+                check(&b, *s);
+            }
+        }
+        let mut seen = rec.seen.lock().unwrap().clone();
+        seen.sort_by_key(|r| r.start);
+        assert!(seen.windows(2).all(|w| w[0].end <= w[1].start), "{seen:?}");
+        assert_eq!(cache.stats().bytes, seen.iter().map(|r| r.end - r.start).sum::<u64>());
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_become_one_request() {
+        let rec = recording(100_000);
+        let cache = BlockCache::new(rec.clone(), opts(1024, 4096, 0))
+            .await
+            .unwrap();
+        // Three callers miss at once (as the datasets of one level do): their ranges lie within
+        // max_gap of each other, so one request serves all three.
+        let (a, b, c) = futures::join!(
+            cache.read(10_000, 100),
+            cache.prefetch(&[12_000..12_100]),
+            cache.read(14_500, 10)
+        );
+        check(&a.unwrap(), 10_000);
+        b.unwrap();
+        check(&c.unwrap(), 14_500);
+        assert_eq!(rec.seen.lock().unwrap().clone(), vec![9216..15360]);
+        // A gap holding cached bytes is not bridged: 9216..15360 is not fetched again.
+        cache.prefetch(&[8000..8100, 16_000..16_100]).await.unwrap();
+        let seen = rec.seen.lock().unwrap().clone();
+        assert_eq!(&seen[1..], &[7168..8192, 15360..16384]);
+    }
+
+    #[test]
+    fn rounds_are_the_longest_chain_of_sequential_requests() {
+        let t = Instant::now();
+        let ms = |n| t + Duration::from_millis(n);
+        // a: 0-20, then b and c concurrently 20-40 and 21-41, then d 41-60: 3 rounds; e
+        // overlaps everything (0-60): still 3.
+        let log = [
+            (ms(0), ms(20), 1),
+            (ms(20), ms(40), 2),
+            (ms(21), ms(41), 3),
+            (ms(41), ms(60), 4),
+            (ms(0), ms(60), 5),
+        ];
+        let s = IoStats::from_log(&log);
+        assert_eq!((s.requests, s.bytes, s.rounds), (5, 15, 3));
+        assert_eq!(s.io_time, Duration::from_millis(60));
+        assert_eq!(IoStats::from_log(&[]).rounds, 0);
     }
 }

@@ -81,8 +81,8 @@ pub async fn walk_cached(cache: Arc<BlockCache>, opts: WalkOptions) -> Result<Hd
     ctx.sohm_table = ext.sohm_table;
     let page_size = ext.page_size;
     if let Some(p) = page_size {
-        // Paged file space: metadata lives in whole pages, so read it a page at a time.
-        ctx.cache.set_block_size(p);
+        // Paged file space: metadata is aggregated in pages, so read it in page-aligned blocks.
+        ctx.cache.set_page_size(p);
     }
     let ks = GroupKs {
         internal: sb.group_internal_k.max(1),
