@@ -41,6 +41,7 @@ async fn object_store_walk_equals_local_walk_and_is_batched() {
         head_size: 16 * 1024,
         max_gap: 8192,
         max_concurrency: 16,
+        page_block_limit: 0,
     };
     let opts = WalkOptions {
         io,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use futures::{stream, StreamExt};
 use hdf5_meta::walk::raw::RawReader;
-use hdf5_meta::walk::walk;
+use hdf5_meta::walk::{walk_cached, BlockCache, IoStats};
 use kerchunk_refs::profile::opera_disp;
 use kerchunk_refs::translate::{translate, IndexOptions};
 use kerchunk_refs::{write_reference_set, WriteOptions};
@@ -36,8 +36,8 @@ struct Job {
 struct Done {
     references: usize,
     warnings: Vec<String>,
-    requests: u64,
-    bytes_read: u64,
+    /// Everything read for this file (walk and data reads share one cache).
+    io: IoStats,
 }
 
 /// The product version in an OPERA file name: `..._v1.0_...` or `..._v1.0.nc` gives `v1.0`.
@@ -151,10 +151,14 @@ async fn index_one(job: &Job, storage: &Storage, opts: &IndexOptions) -> Result<
     let reader = storage.reader(Side::Data, &job.src)?;
     // Walk and raw-read errors name the file themselves.
     let fail = |e: &dyn std::fmt::Display| CliError::fail(e.to_string());
-    let file = walk(Arc::clone(&reader), opts.walk)
+    let cache = BlockCache::new(reader, opts.walk.io)
+        .await
+        .map_err(|e| CliError::fail(format!("{}: {e}", job.src.display())))?;
+    let cache = Arc::new(cache);
+    let file = walk_cached(Arc::clone(&cache), opts.walk)
         .await
         .map_err(|e| fail(&e))?;
-    let raw = RawReader::open(reader, opts.walk.io)
+    let raw = RawReader::from_cache(Arc::clone(&cache))
         .await
         .map_err(|e| fail(&e))?;
     let (mut refs, warnings) = translate(&file, &raw, Some(&job.url), opts)
@@ -176,12 +180,22 @@ async fn index_one(job: &Job, storage: &Storage, opts: &IndexOptions) -> Result<
     w.flush().context(job.out.display())?;
     drop(w);
     out.commit().await?;
-    let io = raw.stats();
+    let io = cache.stats();
+    crate::log::log(1, || {
+        format!(
+            "{}: {} requests, {} bytes, {} sequential rounds, I/O {:.1} ms, wall {:.1} ms",
+            job.src.display(),
+            io.requests,
+            io.bytes,
+            io.rounds,
+            io.io_time.as_secs_f64() * 1e3,
+            io.wall_time.as_secs_f64() * 1e3
+        )
+    });
     Ok(Done {
         references: refs.len(),
         warnings: warnings.iter().map(ToString::to_string).collect(),
-        requests: file.io.requests + io.requests,
-        bytes_read: file.io.bytes + io.bytes,
+        io,
     })
 }
 
@@ -212,15 +226,18 @@ pub async fn run(
         async move { (job, index_one(job, &storage, opts).await) }
     }))
     .buffer_unordered(args.jobs);
+    let started = std::time::Instant::now();
     let (mut failed, mut refs, mut requests, mut bytes) = (0usize, 0usize, 0u64, 0u64);
+    let mut rounds = 0u64;
     let mut only_error = None;
     while let Some((job, r)) = results.next().await {
         bar.inc(1);
         match r {
             Ok(done) => {
                 refs += done.references;
-                requests += done.requests;
-                bytes += done.bytes_read;
+                requests += done.io.requests;
+                bytes += done.io.bytes;
+                rounds = rounds.max(done.io.rounds);
                 if !quiet {
                     for w in &done.warnings {
                         note(&bar, &format!("kerchunk: {}: {w}", job.src.display()));
@@ -241,8 +258,9 @@ pub async fn run(
     bar.finish_and_clear();
     if !quiet && (total > 1 || failed == 0) {
         eprintln!(
-            "kerchunk: indexed {} of {total} file(s): {refs} references, {requests} metadata requests, {bytes} bytes read",
-            total - failed
+            "kerchunk: indexed {} of {total} file(s): {refs} references, {requests} requests, {bytes} bytes read, {rounds} sequential rounds (most for one file), {:.2} s",
+            total - failed,
+            started.elapsed().as_secs_f64()
         );
     }
     if let Some(e) = only_error {

@@ -1,13 +1,23 @@
-//! A block cache over a [`RangeReader`]: aligned blocks, coalesced concurrent fetches,
-//! single flight per block, a speculative head read, and request accounting.
+//! A byte cache over a [`RangeReader`]: aligned, coalesced, concurrent, single-flight fetches,
+//! a speculative head read, and request accounting.
 //!
-//! Every fetch covers whole blocks. Missing blocks that a read or a prefetch batch needs are
-//! grouped into runs (adjacent blocks, and gaps up to `max_gap` bytes, become one request);
-//! each run is fetched once and shared by everyone who waits for any of its blocks.
+//! The cache holds *runs*: non-overlapping byte ranges of the file, each fetched by exactly one
+//! request (or being fetched: whoever needs a run in flight waits for it). A read or prefetch
+//! widens what it needs to whole blocks (`block_size`, which the walker switches to the file's
+//! page size for paged files, so metadata is read one page at a time), subtracts what is cached
+//! or in flight, and fetches the rest as new runs: adjacent pieces, and pieces separated by gaps
+//! of at most `max_gap` bytes that hold nothing cached, become one request. No byte is fetched
+//! twice.
+//!
+//! Misses are batched across concurrent callers: a caller that misses queues its ranges and
+//! yields once to the executor before planning, so that every future polled in the same pass
+//! (the datasets of one level, say) adds its ranges first; the first to resume plans the whole
+//! batch, and the others find their ranges in flight.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,10 +27,16 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use super::source::RangeReader;
 
+/// Largest block size the cache aligns to (page sizes above this keep the previous size).
+pub const MAX_BLOCK_SIZE: u64 = 64 << 20;
+/// Smallest block size.
+const MIN_BLOCK_SIZE: u64 = 512;
+
 /// I/O tuning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IoOptions {
-    /// Cache block size in bytes; reads are widened to whole blocks.
+    /// Alignment of reads in bytes until the file's page size is known (paged files then use
+    /// whole pages).
     pub block_size: u64,
     /// Bytes read from the start of the file in the first request.
     pub head_size: u64,
@@ -28,15 +44,20 @@ pub struct IoOptions {
     pub max_gap: u64,
     /// Maximum number of requests in flight.
     pub max_concurrency: usize,
+    /// Files with the paged file-space strategy: once the page size is known, reads are
+    /// aligned to `min(page size, page_block_limit)` instead of `block_size` (0 = never).
+    pub page_block_limit: u64,
 }
 
 impl Default for IoOptions {
+    /// The defaults come from `scripts/bench` measurements (README, "Benchmarks").
     fn default() -> Self {
         Self {
             block_size: 64 * 1024,
-            head_size: 1 << 20,
+            head_size: 4 << 20,
             max_gap: 256 * 1024,
             max_concurrency: 32,
+            page_block_limit: 4 << 20,
         }
     }
 }
@@ -53,6 +74,49 @@ pub struct IoStats {
     pub rounds: u64,
     /// Wall time spent between the first request's start and the last one's end.
     pub io_time: Duration,
+    /// Wall time since the cache was created (the whole walk and translation so far).
+    pub wall_time: Duration,
+}
+
+impl IoStats {
+    /// Statistics of a request log: (start, end, bytes) per request.
+    pub fn from_log(log: &[(Instant, Instant, u64)]) -> Self {
+        let mut log = log.to_vec();
+        log.sort_by_key(|e| e.0);
+        // Longest chain of requests where each starts after the previous one ended: requests
+        // sorted by start, a request extends the longest chain among those that ended before
+        // it started (ends visited in order, so the scan is O(n log n)).
+        let mut ends: Vec<(Instant, usize)> =
+            log.iter().enumerate().map(|(i, e)| (e.1, i)).collect();
+        ends.sort_unstable();
+        let mut chain = vec![0u64; log.len()];
+        let mut ended = ends.iter().peekable();
+        let mut best_ended = 0u64;
+        for (i, entry) in log.iter().enumerate() {
+            while let Some(&&(end, j)) = ended.peek() {
+                if end > entry.0 {
+                    break;
+                }
+                best_ended = best_ended.max(chain.get(j).copied().unwrap_or(0));
+                ended.next();
+            }
+            if let Some(c) = chain.get_mut(i) {
+                *c = best_ended + 1;
+            }
+        }
+        let first = log.iter().map(|e| e.0).min();
+        let last = log.iter().map(|e| e.1).max();
+        IoStats {
+            requests: log.len() as u64,
+            bytes: log.iter().map(|e| e.2).sum(),
+            rounds: chain.iter().copied().max().unwrap_or(0),
+            io_time: match (first, last) {
+                (Some(a), Some(b)) => b.duration_since(a),
+                _ => Duration::ZERO,
+            },
+            wall_time: Duration::ZERO,
+        }
+    }
 }
 
 type Fetched = Result<Bytes, Arc<io::Error>>;
@@ -66,8 +130,47 @@ struct Run {
 
 #[derive(Debug, Default)]
 struct State {
-    blocks: HashMap<u64, Arc<Run>>,
+    /// Runs by start position; they never overlap.
+    runs: BTreeMap<u64, Arc<Run>>,
+    /// Ranges of callers that missed and yielded, not yet planned.
+    pending: Vec<Range<u64>>,
+    /// (start, end, bytes) of every request.
     log: Vec<(Instant, Instant, u64)>,
+}
+
+impl State {
+    /// Runs overlapping [s, e), in order.
+    fn overlapping(&self, s: u64, e: u64) -> impl Iterator<Item = &Arc<Run>> {
+        let before = self
+            .runs
+            .range(..=s)
+            .next_back()
+            .map(|(_, r)| r)
+            .filter(|r| r.end > s);
+        let after = self
+            .runs
+            .range(s.saturating_add(1)..e.max(s.saturating_add(1)))
+            .map(|(_, r)| r);
+        before.into_iter().chain(after)
+    }
+
+    /// Parts of the sorted, disjoint intervals `want` that no run covers.
+    fn missing(&self, want: &[(u64, u64)]) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        for &(s, e) in want {
+            let mut pos = s;
+            for r in self.overlapping(s, e) {
+                if r.start > pos {
+                    out.push((pos, r.start.min(e)));
+                }
+                pos = pos.max(r.end);
+            }
+            if pos < e {
+                out.push((pos, e));
+            }
+        }
+        out
+    }
 }
 
 /// The cached, counting reader the walker uses.
@@ -76,16 +179,19 @@ pub struct BlockCache {
     inner: Arc<dyn RangeReader>,
     len: u64,
     opts: IoOptions,
+    block_size: AtomicU64,
     state: Mutex<State>,
     permits: Semaphore,
+    created: Instant,
 }
 
 impl BlockCache {
     /// Wrap a reader; asks it for its length once.
     pub async fn new(inner: Arc<dyn RangeReader>, opts: IoOptions) -> io::Result<Self> {
+        let created = Instant::now();
         let len = inner.size().await?;
         let opts = IoOptions {
-            block_size: opts.block_size.max(512),
+            block_size: opts.block_size.clamp(MIN_BLOCK_SIZE, MAX_BLOCK_SIZE),
             max_concurrency: opts.max_concurrency.max(1),
             ..opts
         };
@@ -93,8 +199,10 @@ impl BlockCache {
             inner,
             len,
             opts,
+            block_size: AtomicU64::new(opts.block_size),
             state: Mutex::new(State::default()),
             permits: Semaphore::new(opts.max_concurrency),
+            created,
         })
     }
 
@@ -113,61 +221,99 @@ impl BlockCache {
         self.inner.location()
     }
 
-    /// Current options.
+    /// Current options (with the current block size).
     pub fn options(&self) -> IoOptions {
-        self.opts
+        IoOptions {
+            block_size: self.block_size(),
+            ..self.opts
+        }
     }
 
-    /// Change the block size (e.g. to the file's page size once the superblock is known).
-    /// Blocks already cached stay valid.
-    pub fn set_block_size(&mut self, block_size: u64) {
-        if self
-            .state
-            .lock()
-            .map(|s| s.blocks.is_empty())
-            .unwrap_or(false)
-        {
-            self.opts.block_size = block_size.max(512);
+    /// The block size the cache was created with (before any switch to the page size).
+    pub fn configured_block_size(&self) -> u64 {
+        self.opts.block_size
+    }
+
+    /// Current alignment of reads.
+    pub fn block_size(&self) -> u64 {
+        self.block_size.load(Ordering::Relaxed)
+    }
+
+    /// Align later reads to the file's page size, as far as `page_block_limit` allows (the
+    /// largest power-of-two fraction of the page within the limit, so blocks stay aligned to
+    /// pages). What is cached stays valid.
+    pub fn set_page_size(&self, page_size: u64) {
+        let limit = self.opts.page_block_limit;
+        if limit == 0 || page_size == 0 {
+            return;
+        }
+        let mut b = page_size;
+        while b > limit && b % 2 == 0 {
+            b /= 2;
+        }
+        if b <= limit {
+            self.set_block_size(b);
+        }
+    }
+
+    /// Align later reads to `block_size`; sizes outside 512 B ..= [`MAX_BLOCK_SIZE`] are
+    /// ignored. What is cached stays valid.
+    pub fn set_block_size(&self, block_size: u64) {
+        if (MIN_BLOCK_SIZE..=MAX_BLOCK_SIZE).contains(&block_size) {
+            self.block_size.store(block_size, Ordering::Relaxed);
         }
     }
 
     /// Read the head of the file speculatively (one request of `head_size` bytes).
     pub async fn read_head(&self) -> io::Result<Bytes> {
-        let n = self.opts.head_size.min(self.len);
+        let n = self.opts.head_size.max(MIN_BLOCK_SIZE).min(self.len);
         self.read(0, n).await
     }
 
     /// Make sure every range in `ranges` is cached, fetching missing parts concurrently,
     /// coalesced by `max_gap`.
     pub async fn prefetch(&self, ranges: &[Range<u64>]) -> io::Result<()> {
-        let runs = self.plan(ranges)?;
+        self.prefetch_aligned(ranges, self.block_size()).await
+    }
+
+    /// [`prefetch`](Self::prefetch) with an explicit alignment for the missing parts (raw data
+    /// reads use small blocks where metadata uses whole pages).
+    pub async fn prefetch_aligned(&self, ranges: &[Range<u64>], align: u64) -> io::Result<()> {
+        let runs = self.ensure(ranges, align).await?;
         try_join_all(runs.iter().map(|r| self.fetch(r))).await?;
         Ok(())
     }
 
     /// Read `len` bytes at absolute position `start`; shorter only at end of file.
     pub async fn read(&self, start: u64, len: u64) -> io::Result<Bytes> {
+        self.read_aligned(start, len, self.block_size()).await
+    }
+
+    /// [`read`](Self::read) with an explicit alignment for the missing parts.
+    pub async fn read_aligned(&self, start: u64, len: u64, align: u64) -> io::Result<Bytes> {
         let end = start.saturating_add(len).min(self.len);
         if start >= end {
             return Ok(Bytes::new());
         }
-        let runs = self.plan(std::slice::from_ref(&(start..end)))?;
-        try_join_all(runs.iter().map(|r| self.fetch(r))).await?;
-        // Assemble from the runs that cover [start, end).
-        let covering = self.covering(start, end)?;
-        if let [run] = covering.as_slice() {
-            let data = self.fetch(run).await?;
-            let from = (start - run.start) as usize;
-            let to = ((end - run.start) as usize).min(data.len());
-            return Ok(data.slice(from.min(to)..to));
+        let runs = self.ensure(std::slice::from_ref(&(start..end)), align).await?;
+        let data = try_join_all(runs.iter().map(|r| self.fetch(r))).await?;
+        let piece = |run: &Run, data: &Bytes| {
+            let from = usize::try_from(start.max(run.start) - run.start).unwrap_or(usize::MAX);
+            let to = usize::try_from(end.min(run.end) - run.start)
+                .unwrap_or(usize::MAX)
+                .min(data.len());
+            data.slice(from.min(to)..to)
+        };
+        if let ([run], [d]) = (runs.as_slice(), data.as_slice()) {
+            return Ok(piece(run, d));
         }
-        let mut out = BytesMut::with_capacity((end - start) as usize);
+        let mut out = BytesMut::with_capacity(usize::try_from(end - start).unwrap_or(0));
         let mut pos = start;
-        for run in covering {
-            let data = self.fetch(&run).await?;
-            let from = (pos - run.start) as usize;
-            let to = ((end.min(run.end) - run.start) as usize).min(data.len());
-            out.extend_from_slice(data.get(from..to).unwrap_or_default());
+        for (run, d) in runs.iter().zip(&data) {
+            if run.start > pos {
+                return Err(io::Error::other(format!("cache hole at {pos}")));
+            }
+            out.extend_from_slice(&piece(run, d));
             pos = run.end.min(end);
         }
         Ok(out.freeze())
@@ -175,32 +321,13 @@ impl BlockCache {
 
     /// Statistics so far.
     pub fn stats(&self) -> IoStats {
-        let Ok(state) = self.state.lock() else {
-            return IoStats::default();
+        let log = match self.state.lock() {
+            Ok(state) => state.log.clone(),
+            Err(_) => return IoStats::default(),
         };
-        let mut log = state.log.clone();
-        drop(state);
-        log.sort_by_key(|e| e.0);
-        // Longest chain of requests where each starts after the previous ended.
-        let mut chain = vec![1u64; log.len()];
-        for i in 0..log.len() {
-            let best = (0..i)
-                .filter(|&j| log[j].1 <= log[i].0)
-                .map(|j| chain[j])
-                .max()
-                .unwrap_or(0);
-            chain[i] = best + 1;
-        }
-        let first = log.iter().map(|e| e.0).min();
-        let last = log.iter().map(|e| e.1).max();
         IoStats {
-            requests: log.len() as u64,
-            bytes: log.iter().map(|e| e.2).sum(),
-            rounds: chain.iter().copied().max().unwrap_or(0),
-            io_time: match (first, last) {
-                (Some(a), Some(b)) => b.duration_since(a),
-                _ => Duration::ZERO,
-            },
+            wall_time: self.created.elapsed(),
+            ..IoStats::from_log(&log)
         }
     }
 
@@ -210,75 +337,86 @@ impl BlockCache {
             .map_err(|_| io::Error::other("cache lock poisoned"))
     }
 
-    /// Register runs for the missing blocks of `ranges` and return every run they need.
-    fn plan(&self, ranges: &[Range<u64>]) -> io::Result<Vec<Arc<Run>>> {
-        let bs = self.opts.block_size;
-        let gap_blocks = self.opts.max_gap / bs;
-        let mut wanted: Vec<u64> = Vec::new();
-        for r in ranges {
-            let end = r.end.min(self.len);
-            if r.start >= end {
-                continue;
+    /// The runs that cover `ranges`, creating (not fetching) runs for what is missing. A miss
+    /// first yields once so that concurrent misses are planned together.
+    async fn ensure(&self, ranges: &[Range<u64>], align: u64) -> io::Result<Vec<Arc<Run>>> {
+        let wanted = self.clip(ranges);
+        {
+            let mut state = self.lock()?;
+            if state.missing(&wanted).is_empty() {
+                return Ok(Self::covering(&state, &wanted));
             }
-            wanted.extend(r.start / bs..=(end - 1) / bs);
+            state.pending.extend(ranges.iter().cloned());
         }
-        wanted.sort_unstable();
-        wanted.dedup();
+        tokio::task::yield_now().await;
         let mut state = self.lock()?;
-        let mut needed: Vec<Arc<Run>> = Vec::new();
-        let missing: Vec<u64> = wanted
-            .iter()
-            .copied()
-            .filter(|b| !state.blocks.contains_key(b))
-            .collect();
-        // Group missing blocks into runs, bridging small gaps of blocks not yet cached.
-        let mut runs: Vec<(u64, u64)> = Vec::new();
-        for &b in &missing {
-            match runs.last_mut() {
-                Some((_, last))
-                    if b - *last <= gap_blocks + 1
-                        && (*last + 1..b).all(|g| !state.blocks.contains_key(&g)) =>
-                {
-                    *last = b;
-                }
-                _ => runs.push((b, b)),
-            }
-        }
-        for (first, last) in runs {
-            let run = Arc::new(Run {
-                start: first * bs,
-                end: ((last + 1) * bs).min(self.len),
-                data: OnceCell::new(),
-            });
-            for b in first..=last {
-                state.blocks.insert(b, Arc::clone(&run));
-            }
-        }
-        for b in wanted {
-            if let Some(run) = state.blocks.get(&b) {
-                if !needed.iter().any(|n| Arc::ptr_eq(n, run)) {
-                    needed.push(Arc::clone(run));
-                }
-            }
-        }
-        Ok(needed)
+        let mut batch = std::mem::take(&mut state.pending);
+        batch.extend(ranges.iter().cloned());
+        self.plan(&mut state, &batch, align);
+        Ok(Self::covering(&state, &wanted))
     }
 
-    /// The distinct runs covering [start, end), in order.
-    fn covering(&self, start: u64, end: u64) -> io::Result<Vec<Arc<Run>>> {
-        let bs = self.opts.block_size;
-        let state = self.lock()?;
-        let mut out: Vec<Arc<Run>> = Vec::new();
-        for b in start / bs..=(end - 1) / bs {
-            let run = state
-                .blocks
-                .get(&b)
-                .ok_or_else(|| io::Error::other("block missing from cache"))?;
-            if !out.last().is_some_and(|l| Arc::ptr_eq(l, run)) {
-                out.push(Arc::clone(run));
+    /// `ranges` clipped to the file, sorted and merged.
+    fn clip(&self, ranges: &[Range<u64>]) -> Vec<(u64, u64)> {
+        let mut v: Vec<(u64, u64)> = ranges
+            .iter()
+            .map(|r| (r.start, r.end.min(self.len)))
+            .filter(|(s, e)| s < e)
+            .collect();
+        merge(&mut v, 0);
+        v
+    }
+
+    /// Create runs for the missing, aligned parts of `ranges`.
+    fn plan(&self, state: &mut State, ranges: &[Range<u64>], align: u64) {
+        let bs = align.clamp(MIN_BLOCK_SIZE, MAX_BLOCK_SIZE);
+        let mut want: Vec<(u64, u64)> = self
+            .clip(ranges)
+            .into_iter()
+            .map(|(s, e)| {
+                let s = s - s % bs;
+                let e = e.div_ceil(bs).saturating_mul(bs).min(self.len);
+                (s, e)
+            })
+            .collect();
+        merge(&mut want, 0);
+        let mut missing = state.missing(&want);
+        // Bridge gaps of at most max_gap bytes that hold nothing cached or in flight.
+        let mut runs: Vec<(u64, u64)> = Vec::with_capacity(missing.len());
+        for (s, e) in missing.drain(..) {
+            match runs.last_mut() {
+                Some(last)
+                    if s.saturating_sub(last.1) <= self.opts.max_gap
+                        && state.overlapping(last.1, s).next().is_none() =>
+                {
+                    last.1 = e;
+                }
+                _ => runs.push((s, e)),
             }
         }
-        Ok(out)
+        for (start, end) in runs {
+            state.runs.insert(
+                start,
+                Arc::new(Run {
+                    start,
+                    end,
+                    data: OnceCell::new(),
+                }),
+            );
+        }
+    }
+
+    /// The distinct runs overlapping the sorted, disjoint intervals `wanted`, in order.
+    fn covering(state: &State, wanted: &[(u64, u64)]) -> Vec<Arc<Run>> {
+        let mut out: Vec<Arc<Run>> = Vec::new();
+        for &(s, e) in wanted {
+            for r in state.overlapping(s, e) {
+                if !out.last().is_some_and(|l| Arc::ptr_eq(l, r)) {
+                    out.push(Arc::clone(r));
+                }
+            }
+        }
+        out
     }
 
     async fn fetch(&self, run: &Run) -> io::Result<Bytes> {
@@ -308,6 +446,19 @@ impl BlockCache {
     }
 }
 
+/// Sort intervals and merge those overlapping or closer than `gap`.
+fn merge(v: &mut Vec<(u64, u64)>, gap: u64) {
+    v.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(v.len());
+    for &(s, e) in v.iter() {
+        match out.last_mut() {
+            Some(last) if s <= last.1.saturating_add(gap) => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    *v = out;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,6 +478,7 @@ mod tests {
             head_size: 4096,
             max_gap: 2048,
             max_concurrency: 4,
+            page_block_limit: 0,
         };
         let cache = BlockCache::new(file(100_000), opts).await.unwrap();
         let head = cache.read_head().await.unwrap();
@@ -353,5 +505,149 @@ mod tests {
             cache.stats().rounds,
             cache.stats().requests.min(cache.stats().rounds)
         );
+    }
+
+    /// A memory file that records every range it serves.
+    #[derive(Debug)]
+    struct Recording {
+        inner: MemoryFile,
+        seen: Mutex<Vec<Range<u64>>>,
+    }
+
+    #[async_trait::async_trait]
+    impl RangeReader for Recording {
+        async fn read_range(&self, range: Range<u64>) -> io::Result<Bytes> {
+            self.seen.lock().unwrap().push(range.clone());
+            self.inner.read_range(range).await
+        }
+        async fn size(&self) -> io::Result<u64> {
+            self.inner.size().await
+        }
+        fn location(&self) -> &str {
+            self.inner.location()
+        }
+    }
+
+    fn recording(n: usize) -> Arc<Recording> {
+        Arc::new(Recording {
+            inner: MemoryFile::new((0..n).map(|i| (i % 251) as u8).collect::<Vec<_>>(), "mem"),
+            seen: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn opts(block: u64, gap: u64, page_limit: u64) -> IoOptions {
+        IoOptions {
+            block_size: block,
+            head_size: 4096,
+            max_gap: gap,
+            max_concurrency: 8,
+            page_block_limit: page_limit,
+        }
+    }
+
+    fn check(bytes: &Bytes, start: u64) {
+        assert!(bytes
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| v == ((start as usize + i) % 251) as u8));
+    }
+
+    #[tokio::test]
+    async fn page_aligned_after_the_page_size_is_known_and_nothing_fetched_twice() {
+        let rec = recording(200_000);
+        let cache = BlockCache::new(rec.clone(), opts(1024, 0, 1 << 20))
+            .await
+            .unwrap();
+        cache.read_head().await.unwrap();
+        // 64 KiB pages (the limit is 1 MiB): later misses fetch whole pages...
+        cache.set_page_size(65536);
+        assert_eq!(cache.block_size(), 65536);
+        check(&cache.read(70_000, 10).await.unwrap(), 70_000);
+        // ...except what is already cached: the head (0..4096) is not fetched again.
+        check(&cache.read(100, 10_000).await.unwrap(), 100);
+        let seen = rec.seen.lock().unwrap().clone();
+        assert_eq!(seen, vec![0..4096, 65536..131072, 4096..65536]);
+        // A page larger than the limit is split into the largest power-of-two fraction.
+        let small = BlockCache::new(rec.clone(), opts(1024, 0, 16384))
+            .await
+            .unwrap();
+        small.set_page_size(65536);
+        assert_eq!(small.block_size(), 16384);
+        // A limit of 0 keeps the block size.
+        let off = BlockCache::new(rec, opts(1024, 0, 0)).await.unwrap();
+        off.set_page_size(65536);
+        assert_eq!(off.block_size(), 1024);
+    }
+
+    #[tokio::test]
+    async fn overlapping_and_concurrent_reads_never_refetch() {
+        let rec = recording(300_000);
+        let cache = BlockCache::new(rec.clone(), opts(4096, 8192, 0))
+            .await
+            .unwrap();
+        // Pseudo-random reads, some concurrent; every byte comes right and the served ranges
+        // never overlap.
+        let mut x = 12345u64;
+        for _ in 0..50 {
+            let mut batch = Vec::new();
+            for _ in 0..4 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let start = (x >> 33) % 290_000;
+                let len = (x >> 20) % 9000 + 1;
+                batch.push((start, len));
+            }
+            let got = futures::future::join_all(batch.iter().map(|&(s, n)| cache.read(s, n))).await;
+            for ((s, n), b) in batch.iter().zip(got) {
+                let b = b.unwrap();
+                assert_eq!(b.len() as u64, *n.min(&(300_000 - s)));
+                check(&b, *s);
+            }
+        }
+        let mut seen = rec.seen.lock().unwrap().clone();
+        seen.sort_by_key(|r| r.start);
+        assert!(seen.windows(2).all(|w| w[0].end <= w[1].start), "{seen:?}");
+        assert_eq!(cache.stats().bytes, seen.iter().map(|r| r.end - r.start).sum::<u64>());
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_become_one_request() {
+        let rec = recording(100_000);
+        let cache = BlockCache::new(rec.clone(), opts(1024, 4096, 0))
+            .await
+            .unwrap();
+        // Three callers miss at once (as the datasets of one level do): their ranges lie within
+        // max_gap of each other, so one request serves all three.
+        let (a, b, c) = futures::join!(
+            cache.read(10_000, 100),
+            cache.prefetch(&[12_000..12_100]),
+            cache.read(14_500, 10)
+        );
+        check(&a.unwrap(), 10_000);
+        b.unwrap();
+        check(&c.unwrap(), 14_500);
+        assert_eq!(rec.seen.lock().unwrap().clone(), vec![9216..15360]);
+        // A gap holding cached bytes is not bridged: 9216..15360 is not fetched again.
+        cache.prefetch(&[8000..8100, 16_000..16_100]).await.unwrap();
+        let seen = rec.seen.lock().unwrap().clone();
+        assert_eq!(&seen[1..], &[7168..8192, 15360..16384]);
+    }
+
+    #[test]
+    fn rounds_are_the_longest_chain_of_sequential_requests() {
+        let t = Instant::now();
+        let ms = |n| t + Duration::from_millis(n);
+        // a: 0-20, then b and c concurrently 20-40 and 21-41, then d 41-60: 3 rounds; e
+        // overlaps everything (0-60): still 3.
+        let log = [
+            (ms(0), ms(20), 1),
+            (ms(20), ms(40), 2),
+            (ms(21), ms(41), 3),
+            (ms(41), ms(60), 4),
+            (ms(0), ms(60), 5),
+        ];
+        let s = IoStats::from_log(&log);
+        assert_eq!((s.requests, s.bytes, s.rounds), (5, 15, 3));
+        assert_eq!(s.io_time, Duration::from_millis(60));
+        assert_eq!(IoStats::from_log(&[]).rounds, 0);
     }
 }

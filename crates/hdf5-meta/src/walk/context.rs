@@ -3,6 +3,7 @@
 //! bytes when a parser reports that its slice was too short.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -17,8 +18,9 @@ const MAX_RETRIES: usize = 24;
 /// Walk-wide context.
 #[derive(Debug)]
 pub struct Context {
-    /// The cached reader.
-    pub cache: BlockCache,
+    /// The cached reader (shared with a [`RawReader`](super::raw::RawReader) when the caller
+    /// reads data too, so nothing is fetched twice).
+    pub cache: Arc<BlockCache>,
     /// Absolute position of address 0.
     pub base: u64,
     /// Size of Offsets / Lengths.

@@ -335,7 +335,7 @@ mod tests {
         let head = cache.read_head().await.unwrap();
         let sb = superblock::parse(&head, 0).unwrap();
         let mut ctx = Context {
-            cache,
+            cache: Arc::new(cache),
             base: 0,
             sizes: sb.sizes,
             sohm_table: None,

@@ -22,4 +22,4 @@ mod walker;
 pub use cache::{BlockCache, IoOptions, IoStats};
 pub use error::WalkError;
 pub use source::{LocalFile, MemoryFile, RangeReader, StoreObject, WithLatency};
-pub use walker::{walk, WalkOptions};
+pub use walker::{walk, walk_cached, WalkOptions};

@@ -74,7 +74,10 @@ pub type Result<T, E = RawError> = std::result::Result<T, E>;
 /// Reads stored bytes and variable-length data of one file.
 #[derive(Debug)]
 pub struct RawReader {
-    cache: BlockCache,
+    cache: Arc<BlockCache>,
+    /// Alignment of this reader's misses (the I/O options' block size, not the page size a
+    /// walk may have switched a shared cache to: data reads are small and scattered).
+    align: u64,
     base: u64,
     sizes: Sizes,
 }
@@ -89,6 +92,13 @@ impl RawReader {
                 file: location.clone(),
                 source,
             })?;
+        Self::from_cache(Arc::new(cache)).await
+    }
+
+    /// A reader sharing `cache` (typically the one a [`walk_cached`](super::walk_cached) just
+    /// filled: the superblock and every metadata block it read are not fetched again).
+    pub async fn from_cache(cache: Arc<BlockCache>) -> Result<Self> {
+        let location = cache.location().to_string();
         let head = cache.read_head().await.map_err(|source| RawError::Io {
             file: location.clone(),
             source,
@@ -106,6 +116,7 @@ impl RawReader {
             source,
         })?;
         Ok(Self {
+            align: cache.configured_block_size(),
             cache,
             base: sb.base_address,
             sizes: sb.sizes,
@@ -126,7 +137,12 @@ impl RawReader {
                 file: location,
                 source,
             })?;
-        Ok(Self { cache, base, sizes })
+        Ok(Self {
+            align: cache.configured_block_size(),
+            cache: Arc::new(cache),
+            base,
+            sizes,
+        })
     }
 
     /// The file's location (for messages).
@@ -175,7 +191,10 @@ impl RawReader {
 
     /// Fetch the given absolute ranges in one coalesced batch (later reads hit the cache).
     pub async fn prefetch(&self, ranges: &[Range<u64>]) -> Result<()> {
-        self.cache.prefetch(ranges).await.map_err(|e| self.io(e))
+        self.cache
+            .prefetch_aligned(ranges, self.align)
+            .await
+            .map_err(|e| self.io(e))
     }
 
     /// Exactly `len` bytes at absolute position `offset`; an error when the file is shorter.
@@ -189,7 +208,11 @@ impl RawReader {
                 self.len()
             )));
         }
-        let b = self.cache.read(offset, len).await.map_err(|e| self.io(e))?;
+        let b = self
+            .cache
+            .read_aligned(offset, len, self.align)
+            .await
+            .map_err(|e| self.io(e))?;
         if b.len() as u64 != len {
             return Err(self.invalid(format!(
                 "short read at {offset}: {} of {len} bytes",

@@ -50,6 +50,16 @@ pub async fn walk(reader: Arc<dyn RangeReader>, opts: WalkOptions) -> Result<Hdf
     let cache = BlockCache::new(reader, opts.io)
         .await
         .map_err(|e| WalkError::io(&location, e))?;
+    walk_cached(Arc::new(cache), opts).await
+}
+
+/// [`walk`] through an existing cache, which keeps what the walk read: a
+/// [`RawReader`](super::raw::RawReader) made [`from_cache`](super::raw::RawReader::from_cache)
+/// then reads data without fetching any byte twice, and [`BlockCache::stats`] counts both.
+/// `opts.io` is ignored (the cache has its options); for files with the paged file-space
+/// strategy the cache is switched to page-aligned reads once the page size is known.
+pub async fn walk_cached(cache: Arc<BlockCache>, opts: WalkOptions) -> Result<Hdf5File> {
+    let location = cache.location().to_string();
     let head = cache
         .read_head()
         .await
@@ -71,6 +81,10 @@ pub async fn walk(reader: Arc<dyn RangeReader>, opts: WalkOptions) -> Result<Hdf
     check_superblock(&ctx, &sb, at)?;
     ctx.sohm_table = ext.sohm_table;
     let page_size = ext.page_size;
+    if let Some(p) = page_size {
+        // Paged file space: metadata is aggregated in pages, so read it in page-aligned blocks.
+        ctx.cache.set_page_size(p);
+    }
     let ks = GroupKs {
         internal: sb.group_internal_k.max(1),
         leaf: sb.group_leaf_k.max(1),

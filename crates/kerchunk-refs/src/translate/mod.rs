@@ -56,9 +56,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
-use hdf5_meta::model::{Hdf5File, ObjectKind};
+use hdf5_meta::model::{Hdf5File, ObjectKind, Storage};
 use hdf5_meta::walk::raw::{RawError, RawReader};
-use hdf5_meta::walk::{walk, LocalFile, RangeReader, WalkOptions};
+use hdf5_meta::walk::{walk_cached, BlockCache, IoStats, LocalFile, RangeReader, WalkOptions};
 
 use self::attrs::{convert_all, object_text, PathIndex};
 use self::dataset::{Ctx, Outcome};
@@ -235,6 +235,7 @@ pub async fn translate(
         ObjectKind::Dataset(d) => Some((o, d.as_ref())),
         _ => None,
     });
+    prefetch_small(file, raw, opts).await?;
     let ctx_ref = &ctx;
     let outcomes: Vec<std::result::Result<Outcome, RawError>> =
         stream::iter(datasets.map(|(o, d)| dataset::translate(o, d, ctx_ref)))
@@ -262,6 +263,34 @@ pub async fn translate(
     Ok((refs, warnings))
 }
 
+/// Fetch every stored range below the inline threshold, over all datasets, in one coalesced
+/// batch before translating: the embedded bytes then cost one round trip for the whole file
+/// instead of one per group of concurrently translated datasets.
+async fn prefetch_small(file: &Hdf5File, raw: &RawReader, opts: &IndexOptions) -> Result<()> {
+    let t = opts.inline_threshold;
+    if t == 0 {
+        return Ok(());
+    }
+    let small = |offset: u64, size: u64| (size < t).then(|| offset..offset.saturating_add(size));
+    let mut want: Vec<std::ops::Range<u64>> = Vec::new();
+    for o in &file.objects {
+        let ObjectKind::Dataset(d) = &o.kind else {
+            continue;
+        };
+        match &d.storage {
+            Storage::Contiguous(Some(r)) => want.extend(small(r.offset, r.length)),
+            Storage::Chunked { chunks, .. } => {
+                want.extend(chunks.iter().filter_map(|c| small(c.offset, c.size)))
+            }
+            _ => {}
+        }
+    }
+    if !want.is_empty() {
+        raw.prefetch(&want).await.map_err(io_error)?;
+    }
+    Ok(())
+}
+
 /// Walk the file behind `reader` and translate it. `url` is written as the target of every
 /// reference (`None`: the reader's location).
 pub async fn index_file(
@@ -269,13 +298,33 @@ pub async fn index_file(
     url: Option<&str>,
     opts: &IndexOptions,
 ) -> Result<(ReferenceSet, Vec<Warning>)> {
-    let file = walk(Arc::clone(&reader), opts.walk)
+    index_file_with_stats(reader, url, opts)
+        .await
+        .map(|(refs, warnings, _)| (refs, warnings))
+}
+
+/// [`index_file`], also returning what it read: requests, bytes, sequential rounds and wall
+/// time. The walk and the data reads (inlined chunks, variable-length strings) share one
+/// cache, so no byte is fetched twice and the counts cover both.
+pub async fn index_file_with_stats(
+    reader: Arc<dyn RangeReader>,
+    url: Option<&str>,
+    opts: &IndexOptions,
+) -> Result<(ReferenceSet, Vec<Warning>, IoStats)> {
+    let location = reader.location().to_string();
+    let cache = Arc::new(
+        BlockCache::new(reader, opts.walk.io)
+            .await
+            .map_err(|e| RefsError::Hdf5(format!("{location}: {e}")))?,
+    );
+    let file = walk_cached(Arc::clone(&cache), opts.walk)
         .await
         .map_err(|e| RefsError::Hdf5(e.to_string()))?;
-    let raw = RawReader::open(reader, opts.walk.io)
+    let raw = RawReader::from_cache(Arc::clone(&cache))
         .await
         .map_err(|e| RefsError::Hdf5(e.to_string()))?;
-    translate(&file, &raw, url, opts).await
+    let (refs, warnings) = translate(&file, &raw, url, opts).await?;
+    Ok((refs, warnings, cache.stats()))
 }
 
 /// Index a local file; references name it by `path` as given.
