@@ -34,11 +34,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SIG = b"\x89HDF\r\n\x1a\n"
 WINDOW = 64 * 1024
+INDEX_MAX = 256 * 1024
 SIZE_CODE = {8: 0, 4: 1, 2: 2, 16: 3}
 TARGETS = [
     "superblock", "object_header", "messages", "value", "btree_v1", "btree_v2",
     "local_heap", "global_heap", "fractal_heap", "sohm", "fixed_array",
-    "extensible_array", "refs_json",
+    "extensible_array", "refs_json", "index", "combine",
 ]
 
 
@@ -303,6 +304,26 @@ def json_seeds(w, data):
         w.put("refs_json", bytes([mode]) + data)
 
 
+def index_seeds(w, data):
+    """Whole files for the `index` target: as is, and with one byte more (odd/even length
+    selects the walker's block size, see fuzz/src/lib.rs)."""
+    if len(data) <= INDEX_MAX:
+        w.put("index", data)
+        w.put("index", data + b"\0")
+
+
+def combine_seeds(w, docs):
+    """Runs of 2-3 reference documents for the `combine` target, with every mode byte that
+    selects a distinct concat dim / selector."""
+    for i in range(len(docs)):
+        group = docs[i:i + 3]
+        if len(group) < 2:
+            continue
+        body = b"\xff\xfe".join(group)
+        for mode in (0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C, 0x22, 0x61, 0x80):
+            w.put("combine", bytes([mode]) + body)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clean", action="store_true", help="empty the corpus directories first")
@@ -322,7 +343,9 @@ def main():
         print("official HDF5 corpus not found (set HDF5_CORPUS)", file=sys.stderr)
     for p in h5:
         try:
-            hdf5_seeds(w, p, read(p))
+            data = read(p)
+            hdf5_seeds(w, p, data)
+            index_seeds(w, data)
         except (OSError, EOFError, gzip.BadGzipFile, IndexError, ValueError) as e:
             print(f"skipping {p}: {e}", file=sys.stderr)
 
@@ -334,6 +357,14 @@ def main():
                     json_seeds(w, raw)
                     if p.name.endswith(".json") and len(raw) < 65536:
                         json_seeds(w, gzip.compress(raw, mtime=0))
+
+    combine_dir = REPO / "crates/combine/tests/data/combine"
+    if combine_dir.is_dir():
+        docs = [p.read_bytes() for p in sorted(combine_dir.glob("f*.json"))]
+        golden = REPO / "fixtures/kerchunk-golden"
+        docs += [p.read_bytes() for p in sorted(golden.rglob("*.json"))
+                 if p.stat().st_size < 16384][:24]
+        combine_seeds(w, docs)
 
     print(f"{len(h5)} HDF5 files; new seeds per target:")
     for t, n in w.counts.items():

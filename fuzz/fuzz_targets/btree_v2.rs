@@ -3,7 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Some(input) = kerchunk_rs_fuzz::Input::new(data) {
-        kerchunk_rs_fuzz::btree_v2(&input);
-    }
+    kerchunk_rs_fuzz::run("btree_v2", data);
 });

@@ -2,4 +2,6 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| kerchunk_rs_fuzz::refs(data));
+fuzz_target!(|data: &[u8]| {
+    kerchunk_rs_fuzz::run("refs_json", data);
+});

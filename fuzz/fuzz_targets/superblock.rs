@@ -2,4 +2,6 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| kerchunk_rs_fuzz::superblock(data));
+fuzz_target!(|data: &[u8]| {
+    kerchunk_rs_fuzz::run("superblock", data);
+});

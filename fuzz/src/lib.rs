@@ -286,9 +286,9 @@ fn follow_vlen(dt: &datatype::Datatype, v: &Value, heap_data: &[u8]) {
         return;
     };
     match t.kind {
-        datatype::VarLenKind::String { padding, charset } => {
+        datatype::VarLenKind::String { padding, .. } => {
             let n = usize::try_from(*length).unwrap_or(usize::MAX).min(heap_data.len());
-            let _ = value::decode_string(&heap_data[..n], padding, charset);
+            let _ = value::decode_string(&heap_data[..n], padding);
         }
         datatype::VarLenKind::Sequence => {
             let _ = value::decode_values(&t.base, heap_data, u64::from(*length));
@@ -298,7 +298,7 @@ fn follow_vlen(dt: &datatype::Datatype, v: &Value, heap_data: &[u8]) {
 
 /// Value target: a datatype message at the entry, then element bytes right after it.
 /// `params[0..2]` is the element count (0 = as many as fit), `params[2]` selects a string
-/// padding/charset for [`value::decode_string`].
+/// padding for [`value::decode_string`].
 pub fn values(input: &Input<'_>) {
     let Some(buf) = input.at(input.entry) else {
         return;
@@ -325,12 +325,7 @@ pub fn values(input: &Input<'_>) {
         1 => datatype::StringPadding::NullPad,
         _ => datatype::StringPadding::SpacePad,
     };
-    let charset = if input.params[2] & 4 != 0 {
-        datatype::CharSet::Utf8
-    } else {
-        datatype::CharSet::Ascii
-    };
-    let _ = value::decode_string(rest, padding, charset);
+    let _ = value::decode_string(rest, padding);
 }
 
 /// v1 B-tree target: a `TREE` node at the entry (chunk trees of rank `params[0] % 40`) and
@@ -760,4 +755,137 @@ pub fn refs(data: &[u8]) {
             Ok(())
         });
     }
+}
+
+/// Whole-file indexing from memory: the input is an HDF5 file image, walked and translated to
+/// references exactly as `kerchunk index` does (an odd input length selects tiny I/O blocks
+/// so that the walker's "need more bytes" re-fetch paths run too). Every error is acceptable; a panic,
+/// hang or huge allocation is not.
+pub fn index(data: &[u8]) {
+    use hdf5_meta::walk::MemoryFile;
+    use kerchunk_refs::translate::{index_file, IndexOptions};
+    use std::sync::Arc;
+
+    thread_local! {
+        static RUNTIME: Option<tokio::runtime::Runtime> =
+            tokio::runtime::Builder::new_current_thread().build().ok();
+    }
+    let mut opts = IndexOptions::default();
+    if data.len() % 2 == 1 {
+        // Tiny blocks: many cache misses, parsers told "need more bytes" and retried.
+        opts.walk.io.head_size = 512;
+        opts.walk.io.block_size = 64;
+        opts.walk.io.max_gap = 0;
+    }
+    let reader = Arc::new(MemoryFile::new(data.to_vec(), "fuzz.h5"));
+    RUNTIME.with(|rt| {
+        if let Some(rt) = rt {
+            let _ = rt.block_on(index_file(reader, Some("fuzz.h5"), &opts));
+        }
+    });
+}
+
+/// Combining arbitrary reference sets: `[mode:1][doc][0xFF 0xFE][doc]…` (up to 6 documents,
+/// each plain or gzip JSON). `mode` picks the concat dimension and its selector, whether `x`
+/// and `y` are identical dims, and whether mismatched inputs are skipped. Referenced bytes
+/// come from a fetcher that serves a deterministic pattern, so `data:` selectors and inlining
+/// run on non-inline chunks too.
+pub fn combine(data: &[u8]) {
+    use combine::{run, ByteFetcher, ByteRequest, CombineOptions, Input, Selector};
+
+    struct Pattern;
+    impl ByteFetcher for Pattern {
+        fn fetch(
+            &self,
+            requests: &[ByteRequest<'_>],
+        ) -> Vec<Result<Vec<u8>, combine::error::FetchError>> {
+            requests
+                .iter()
+                .map(|r| match r.range {
+                    Some((offset, length)) if length <= 4096 => {
+                        Ok((0..length).map(|i| (offset.wrapping_add(i) % 251) as u8).collect())
+                    }
+                    _ => Err("pattern fetcher: whole targets and large ranges refused".into()),
+                })
+                .collect()
+        }
+        fn size(&self, _url: &str) -> Result<u64, combine::error::FetchError> {
+            Ok(64)
+        }
+    }
+
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let mut inputs = Vec::new();
+    let mut remaining = rest;
+    while inputs.len() < 6 {
+        let (doc, tail) = match remaining.windows(2).position(|w| w == [0xFF, 0xFE]) {
+            Some(i) => (&remaining[..i], remaining.get(i + 2..).unwrap_or_default()),
+            None => (remaining, &[][..]),
+        };
+        inputs.push(Input::bytes(format!("in{}_2024.json", inputs.len()), doc.to_vec()));
+        if tail.is_empty() {
+            break;
+        }
+        remaining = tail;
+    }
+    let dim = ["time", "t", "source_file_name", "x"][usize::from(mode & 3)];
+    let mut opts = CombineOptions::concat([dim]);
+    let selector = match (mode >> 2) & 7 {
+        0 => None,
+        1 => Some("INDEX"),
+        2 => Some("cf:time"),
+        3 => Some("attr:title"),
+        4 => Some("vattr:time:units"),
+        5 => Some(r"re:in(\d)_"),
+        6 => Some("list:[3, 1, 2, 0, 5, 4]"),
+        _ => Some("const:7"),
+    };
+    if let Some(s) = selector.and_then(|s| Selector::parse(s).ok()) {
+        opts.selectors.insert(dim.to_string(), s);
+    }
+    if mode & 0x20 != 0 && dim != "x" {
+        opts.identical_dims = vec!["x".into(), "y".into()];
+    }
+    opts.skip_mismatched = mode & 0x40 != 0;
+    opts.inline_threshold = if mode & 0x80 != 0 { 100 } else { 0 };
+    let Ok(mut sink) = combine::JsonWriter::new(Vec::new()) else {
+        return;
+    };
+    if run(&inputs, &opts, Some(&Pattern), &mut sink).is_ok() {
+        let _ = sink.finish();
+    }
+}
+
+/// Every target's name, as in `Cargo.toml` and `fuzz/regressions/<target>/`.
+pub const TARGETS: &[&str] = &["btree_v1", "btree_v2", "combine", "extensible_array", "fixed_array", "fractal_heap", "global_heap", "index", "local_heap", "messages", "object_header", "refs_json", "sohm", "superblock", "value"];
+
+/// Runs fuzz target `target` on one input (the entry point of every `fuzz_targets/*.rs`, and
+/// of the regression replay in `tests/regressions.rs`). Returns `false` for an unknown target.
+pub fn run(target: &str, data: &[u8]) -> bool {
+    let structure = |driver: fn(&Input<'_>)| {
+        if let Some(input) = Input::new(data) {
+            driver(&input);
+        }
+    };
+    match target {
+        "btree_v1" => structure(btree_v1),
+        "btree_v2" => structure(btree_v2),
+        "combine" => combine(data),
+        "extensible_array" => structure(extensible_array),
+        "fixed_array" => structure(fixed_array),
+        "fractal_heap" => structure(fractal_heap),
+        "global_heap" => structure(global_heap),
+        "index" => index(data),
+        "local_heap" => structure(local_heap),
+        "messages" => structure(messages),
+        "object_header" => structure(object_header),
+        "refs_json" => refs(data),
+        "sohm" => structure(sohm),
+        "superblock" => superblock(data),
+        "value" => structure(values),
+        _ => return false,
+    }
+    true
 }

@@ -135,8 +135,11 @@ async fn read_heap(ctx: &Context, address: u64) -> Result<LoadedHeap> {
         }
         indirect = next;
     }
-    let total: u64 = direct.iter().map(|d| d.stored_size()).sum();
-    if total > ctx.cache.len() {
+    let total = direct
+        .iter()
+        .try_fold(0u64, |sum, d| sum.checked_add(d.stored_size()));
+    if total.is_none_or(|total| total > ctx.cache.len()) {
+        let total = total.map_or_else(|| "over 2^64".to_string(), |t| t.to_string());
         return Err(ctx.limit(format!(
             "fractal heap at {address}: direct blocks total {total} bytes, more than the file"
         )));
