@@ -11,7 +11,10 @@ Storage options (object_store configuration keys), one side each:
   --refs-option KEY=VALUE   the bucket holding the reference JSON
   Common S3 keys: aws_access_key_id, aws_secret_access_key, aws_session_token, aws_region,
   aws_endpoint, aws_allow_http, aws_skip_signature (anonymous access to public buckets).
-  GCS keys start with google_, Azure keys with azure_. The standard environment variables
+  GCS keys start with google_, Azure keys with azure_. Every provider also takes the HTTP
+  client keys (timeout=30s, connect_timeout=5s, …) and the retry policy: failed requests
+  (5xx, resets, timeouts, cut-off bodies) are retried with exponential backoff, up to
+  max_retries=10 times within retry_timeout=3m, the first wait being retry_backoff=100ms. The standard environment variables
   (AWS_*, GOOGLE_*, AZURE_*) are the default for both sides; giving a credential on a side
   replaces the environment's credentials for that side. Secrets are never printed.
 

@@ -22,7 +22,7 @@ use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
 use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::http::HttpBuilder;
 use object_store::path::Path as StorePath;
-use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt};
+use object_store::{BackoffConfig, ClientConfigKey, ObjectStore, ObjectStoreExt, RetryConfig};
 use url::Url;
 
 use crate::error::{CliError, Context, Result};
@@ -86,6 +86,47 @@ impl StoreOptions {
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.pairs.iter().map(|(k, _)| k.as_str())
     }
+
+    /// The retry policy (`max_retries`, `retry_timeout`, `retry_backoff`; object_store's
+    /// defaults otherwise) and the remaining pairs, which go to the store builder.
+    fn retry(&self, flag: &str) -> Result<(RetryConfig, Vec<(String, String)>)> {
+        let mut retry = RetryConfig::default();
+        let mut rest = Vec::new();
+        for (k, v) in &self.pairs {
+            let bad = |what: &str| CliError::usage(format!("{flag} {k}={v}: expected {what}"));
+            match k.as_str() {
+                "max_retries" => retry.max_retries = v.parse().map_err(|_| bad("a count"))?,
+                "retry_timeout" => {
+                    retry.retry_timeout =
+                        parse_duration(v).ok_or_else(|| bad("a duration (30s, 500ms, 2m)"))?;
+                }
+                "retry_backoff" => {
+                    retry.backoff = BackoffConfig {
+                        init_backoff: parse_duration(v)
+                            .ok_or_else(|| bad("a duration (100ms, 1s)"))?,
+                        ..BackoffConfig::default()
+                    };
+                }
+                _ => rest.push((k.clone(), v.clone())),
+            }
+        }
+        Ok((retry, rest))
+    }
+}
+
+/// `30s`, `500ms`, `2m` or plain seconds (`1.5`).
+fn parse_duration(v: &str) -> Option<std::time::Duration> {
+    let (number, scale) = if let Some(n) = v.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (v, 1.0)
+    };
+    let secs = number.trim().parse::<f64>().ok()? * scale;
+    std::time::Duration::try_from_secs_f64(secs).ok()
 }
 
 /// What an argument shows of a malformed option: never its value.
@@ -339,6 +380,7 @@ impl Storage {
                 .filter(|(k, _)| !(own_credentials && CREDENTIAL_KEYS.contains(&k.as_str())))
                 .collect()
         };
+        let (retry, pairs) = opts.retry(flag)?;
         let built: std::result::Result<Arc<dyn ObjectStore>, object_store::Error> =
             match url.scheme() {
                 "s3" | "s3a" => {
@@ -348,13 +390,16 @@ impl Storage {
                             b = b.with_config(key, v);
                         }
                     }
-                    for (k, v) in &opts.pairs {
+                    for (k, v) in &pairs {
                         let key = k
                             .parse::<AmazonS3ConfigKey>()
                             .map_err(|_| bad_key("S3", k))?;
                         b = b.with_config(key, v);
                     }
-                    b.with_url(url.as_str()).build().map(|s| Arc::new(s) as _)
+                    b.with_retry(retry)
+                        .with_url(url.as_str())
+                        .build()
+                        .map(|s| Arc::new(s) as _)
                 }
                 "gs" => {
                     let mut b = GoogleCloudStorageBuilder::new();
@@ -363,13 +408,16 @@ impl Storage {
                             b = b.with_config(key, v);
                         }
                     }
-                    for (k, v) in &opts.pairs {
+                    for (k, v) in &pairs {
                         let key = k
                             .parse::<GoogleConfigKey>()
                             .map_err(|_| bad_key("GCS", k))?;
                         b = b.with_config(key, v);
                     }
-                    b.with_url(url.as_str()).build().map(|s| Arc::new(s) as _)
+                    b.with_retry(retry)
+                        .with_url(url.as_str())
+                        .build()
+                        .map(|s| Arc::new(s) as _)
                 }
                 "az" | "azure" | "abfs" | "abfss" | "adl" => {
                     let mut b = MicrosoftAzureBuilder::new();
@@ -378,17 +426,20 @@ impl Storage {
                             b = b.with_config(key, v);
                         }
                     }
-                    for (k, v) in &opts.pairs {
+                    for (k, v) in &pairs {
                         let key = k
                             .parse::<AzureConfigKey>()
                             .map_err(|_| bad_key("Azure", k))?;
                         b = b.with_config(key, v);
                     }
-                    b.with_url(url.as_str()).build().map(|s| Arc::new(s) as _)
+                    b.with_retry(retry)
+                        .with_url(url.as_str())
+                        .build()
+                        .map(|s| Arc::new(s) as _)
                 }
                 "http" | "https" => {
-                    let mut b = HttpBuilder::new().with_url(base);
-                    for (k, v) in &opts.pairs {
+                    let mut b = HttpBuilder::new().with_url(base).with_retry(retry);
+                    for (k, v) in &pairs {
                         let key = k
                             .parse::<ClientConfigKey>()
                             .map_err(|_| bad_key("HTTP client", k))?;
@@ -549,6 +600,41 @@ impl Drop for TempDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_options_are_taken_out_of_the_store_options() {
+        let args: Vec<String> = [
+            "max_retries=2",
+            "retry_timeout=1.5s",
+            "retry_backoff=50ms",
+            "aws_region=x",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (retry, rest) = StoreOptions::parse(&args, "--data-option")
+            .unwrap()
+            .retry("--data-option")
+            .unwrap();
+        assert_eq!(retry.max_retries, 2);
+        assert_eq!(retry.retry_timeout, std::time::Duration::from_millis(1500));
+        assert_eq!(
+            retry.backoff.init_backoff,
+            std::time::Duration::from_millis(50)
+        );
+        assert_eq!(rest, vec![("aws_region".to_string(), "x".to_string())]);
+
+        let bad = StoreOptions::parse(&["retry_timeout=soon".to_string()], "--data-option")
+            .unwrap()
+            .retry("--data-option")
+            .unwrap_err();
+        assert!(bad.to_string().contains("retry_timeout=soon"), "{bad}");
+        assert_eq!(
+            parse_duration("2m"),
+            Some(std::time::Duration::from_secs(120))
+        );
+        assert_eq!(parse_duration("-1s"), None);
+    }
 
     #[test]
     fn locations() {

@@ -55,16 +55,37 @@ impl Server {
     }
     /// `--data-option` / `--refs-option` arguments with `side`'s credentials.
     fn options(&self, flag: &str, side: &str) -> Vec<String> {
+        self.options_via(flag, side, &self.endpoint)
+    }
+    /// [`Server::options`] with another endpoint (a proxy in front of this server).
+    fn options_via(&self, flag: &str, side: &str, endpoint: &str) -> Vec<String> {
         [
             format!("aws_access_key_id={}", self.key(side)),
             format!("aws_secret_access_key={}", self.secret(side)),
-            format!("aws_endpoint={}", self.endpoint),
+            format!("aws_endpoint={endpoint}"),
             "aws_allow_http=true".to_string(),
             "aws_region=us-east-1".to_string(),
         ]
         .into_iter()
         .flat_map(|o| [flag.to_string(), o])
         .collect()
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not start on {addr}");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -83,11 +104,7 @@ fn start(uploads: &[(&str, &Path)]) -> Option<Server> {
         eprintln!("\n!!!!!!!! {msg} !!!!!!!!\n");
         return None;
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let child = Command::new(&moto)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .env("INITIAL_NO_AUTH_ACTION_COUNT", "3")
@@ -101,12 +118,7 @@ fn start(uploads: &[(&str, &Path)]) -> Option<Server> {
         endpoint,
         creds: Value::Null,
     };
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(Instant::now() < deadline, "moto did not start on {addr}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_port(port, "moto");
     let mut setup = Command::new(&python);
     setup
         .arg(repo().join("scripts/s3_test_setup.py"))
@@ -389,4 +401,197 @@ fn latest_and_combine_over_s3() {
     assert!(o.status.success(), "{}", stderr(&o));
 
     check_with_xarray(&s, Some("s3://refs/stack.json"), &per_file);
+}
+
+/// scripts/fault_proxy.py in front of a moto server: every request gets the next fault of a
+/// cyclic plan (HTTP 500/503, connection reset, slow response, truncated body, or none).
+struct FaultProxy {
+    child: Child,
+    endpoint: String,
+    log: PathBuf,
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl FaultProxy {
+    fn start(upstream: &Server, plan: &str, slow_secs: f64, log: PathBuf) -> FaultProxy {
+        let port = free_port();
+        let upstream = upstream.endpoint.trim_start_matches("http://");
+        let child = Command::new(venv_bin("python"))
+            .arg(repo().join("scripts/fault_proxy.py"))
+            .args([&port.to_string(), upstream, plan])
+            .arg(&log)
+            .args(["--slow", &slow_secs.to_string()])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port, "fault_proxy.py");
+        FaultProxy {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            log,
+        }
+    }
+
+    /// The faults applied so far, one per request.
+    fn faults(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["fault"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
+/// A fresh empty directory for one test's local outputs.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kerchunk-s3-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Index (data bucket → refs bucket) and combine (refs bucket → local file) with every request
+/// of both sides going through a proxy that fails, resets, stalls or truncates most of them:
+/// the retries (short backoff and a 1 s timeout, so stalls time out) make both commands
+/// succeed with output identical, byte for byte, to the same commands run without faults.
+#[test]
+fn index_and_combine_through_faults_give_identical_output() {
+    let files = opera_files();
+    let up = uploads(&files);
+    let up: Vec<(&str, &Path)> = up.iter().map(|(t, p)| (t.as_str(), p.as_path())).collect();
+    let Some(s) = start(&up) else { return };
+    let dir = scratch("faults");
+    let proxy = FaultProxy::start(
+        &s,
+        "500,ok,503,reset,ok,truncate,ok,slow,ok",
+        3.0,
+        dir.join("proxy.log"),
+    );
+    let urls: Vec<String> = files
+        .iter()
+        .map(|f| format!("s3://data/disp/{}", name(f)))
+        .collect();
+    let run = |endpoint: &str, prefix: &str, out: &Path| {
+        let tuning = ["retry_backoff=10ms", "timeout=1s"];
+        let side = |flag: &str, who: &str| {
+            let mut o = s.options_via(flag, who, endpoint);
+            for t in tuning {
+                o.extend([flag.to_string(), t.to_string()]);
+            }
+            o
+        };
+        let mut a = args(&["index", "--profile", "opera-disp", "--out-dir", prefix]);
+        a.extend(urls.iter().cloned());
+        a.extend(side("--data-option", "data"));
+        a.extend(side("--refs-option", "refs"));
+        let o = kerchunk(&a);
+        assert!(o.status.success(), "index via {endpoint}: {}", stderr(&o));
+        let mut a = args(&["combine", "--profile", "opera-disp", "-o"]);
+        a.push(out.display().to_string());
+        a.extend(files.iter().map(|f| format!("{prefix}{}.json", name(f))));
+        a.extend(side("--data-option", "data"));
+        a.extend(side("--refs-option", "refs"));
+        let o = kerchunk(&a);
+        assert!(o.status.success(), "combine via {endpoint}: {}", stderr(&o));
+    };
+    run(&s.endpoint, "s3://refs/clean/", &dir.join("clean.json"));
+    run(
+        &proxy.endpoint,
+        "s3://refs/faulty/",
+        &dir.join("faulty.json"),
+    );
+
+    let clean = std::fs::read(dir.join("clean.json")).unwrap();
+    let faulty = std::fs::read(dir.join("faulty.json")).unwrap();
+    assert!(clean == faulty, "the stack made through faults differs");
+    let faults = proxy.faults();
+    for kind in ["500", "503", "reset", "truncate", "slow"] {
+        let n = faults.iter().filter(|f| f.starts_with(kind)).count();
+        assert!(n > 0, "no {kind:?} fault was injected: {faults:?}");
+    }
+    eprintln!("{} requests through the proxy: {faults:?}", faults.len());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// When every request fails, each command gives up after its retries with an error naming
+/// the object and the cause, exit status 1, and leaves no output (not even a partial or
+/// temporary file) behind.
+#[test]
+fn persistent_faults_fail_cleanly_without_partial_output() {
+    let files = opera_files();
+    let up = uploads(&files);
+    let up: Vec<(&str, &Path)> = up.iter().map(|(t, p)| (t.as_str(), p.as_path())).collect();
+    let Some(s) = start(&up) else { return };
+    let dir = scratch("failing");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let url = format!("s3://data/disp/{}", name(&files[0]));
+    let tuning = ["max_retries=2", "retry_backoff=10ms", "timeout=1s"];
+    for plan in ["503", "reset", "truncate", "500,ok"] {
+        let proxy = FaultProxy::start(&s, plan, 0.0, dir.join(format!("{plan}.log")));
+        let mut a = args(&["index", &url, "-o"]);
+        a.push(out.join("refs.json").display().to_string());
+        a.extend(s.options_via("--data-option", "data", &proxy.endpoint));
+        for t in tuning {
+            a.extend(["--data-option".to_string(), t.to_string()]);
+        }
+        let o = kerchunk(&a);
+        let err = stderr(&o);
+        if plan == "500,ok" {
+            // Every other request fails: two retries are enough.
+            assert!(o.status.success(), "{plan}: {err}");
+            std::fs::remove_file(out.join("refs.json")).unwrap();
+            continue;
+        }
+        assert_eq!(o.status.code(), Some(1), "{plan}: {err}");
+        assert!(
+            err.contains(&url),
+            "{plan}: error does not name the object: {err}"
+        );
+        assert!(
+            files_in(&out).is_empty(),
+            "{plan}: output left behind: {:?}",
+            files_in(&out)
+        );
+        let requests = proxy.faults().len();
+        // HEAD and the first read, each tried 1 + max_retries times at most.
+        assert!((1..=6).contains(&requests), "{plan}: {requests} requests");
+        if plan == "503" {
+            assert!(err.contains("503"), "{plan}: cause not shown: {err}");
+        }
+    }
+
+    // Combine: the refs side fails (reading inputs), nothing is written.
+    let proxy = FaultProxy::start(&s, "503", 0.0, dir.join("combine.log"));
+    let mut a = args(&["combine", "--profile", "opera-disp", "-o"]);
+    a.push(out.join("stack.json").display().to_string());
+    a.push("s3://refs/missing-anyway.json".to_string());
+    a.extend(s.options_via("--refs-option", "refs", &proxy.endpoint));
+    for t in tuning {
+        a.extend(["--refs-option".to_string(), t.to_string()]);
+    }
+    let o = kerchunk(&a);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(files_in(&out).is_empty(), "{:?}", files_in(&out));
+    let _ = std::fs::remove_dir_all(&dir);
 }
