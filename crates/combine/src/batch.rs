@@ -141,7 +141,7 @@ mod tests {
         b.replay(&mut out).unwrap();
         let keys: Vec<&str> = out.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["a/0", "a/1", "a/2", "a/3", "a/4"]);
-        assert_eq!(out[0].1.as_inline().unwrap(), b"xy");
+        assert_eq!(&out[0].1.as_inline().unwrap()[..], b"xy");
         assert_eq!(
             out[3].1,
             Reference::Range {
@@ -151,6 +151,6 @@ mod tests {
             }
         );
         assert_eq!(out[2].1, Reference::Whole { url: None });
-        assert_eq!(out[4].1.as_inline().unwrap(), b"");
+        assert_eq!(&out[4].1.as_inline().unwrap()[..], b"");
     }
 }

@@ -46,7 +46,7 @@ impl RefView<'_> {
     /// An owned [`Reference`], interning the URL with `intern`.
     pub fn to_reference(&self, intern: &mut impl FnMut(&str) -> Arc<str>) -> Reference {
         match self {
-            RefView::Inline(b) => Reference::Inline(Arc::from(b.as_ref())),
+            RefView::Inline(b) => Reference::Inline(bytes::Bytes::copy_from_slice(b)),
             RefView::Whole { url } => Reference::Whole {
                 url: url.as_deref().map(&mut *intern),
             },
@@ -645,8 +645,8 @@ mod tests {
             "a\/4":"\u0000b"}}"#;
         let refs = collect(doc).unwrap();
         assert_eq!(refs.len(), 7);
-        assert_eq!(refs[0].1.as_inline().unwrap(), br#"{"zarr_format":2}"#);
-        assert_eq!(refs[1].1.as_inline().unwrap(), br#"{"x":1}"#);
+        assert_eq!(&refs[0].1.as_inline().unwrap()[..], br#"{"zarr_format":2}"#);
+        assert_eq!(&refs[1].1.as_inline().unwrap()[..], br#"{"x":1}"#);
         assert_eq!(
             refs[2].1,
             Reference::Range {
@@ -662,9 +662,9 @@ mod tests {
             }
         );
         assert_eq!(refs[4].1.url(), Some(&None));
-        assert_eq!(refs[5].1.as_inline().unwrap(), &[0u8, 1]);
+        assert_eq!(&refs[5].1.as_inline().unwrap()[..], &[0u8, 1]);
         assert_eq!(refs[6].0, "a/4");
-        assert_eq!(refs[6].1.as_inline().unwrap(), b"\0b");
+        assert_eq!(&refs[6].1.as_inline().unwrap()[..], b"\0b");
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn disp(sec_date: &str, chunk: u64, orbit_len: u64) -> Input {
     let url: Arc<str> = Arc::from(format!("s3://bucket/{name}"));
     let mut refs: Vec<(String, Reference)> = Vec::new();
     let mut put = |k: &str, v: Reference| refs.push((k.to_string(), v));
-    let txt = |s: String| Reference::Inline(Arc::from(s.into_bytes()));
+    let txt = |s: String| Reference::inline(s.into_bytes());
     let mut off = 0u64;
     let mut rng = |len: u64| {
         off += len;
@@ -78,10 +78,7 @@ fn disp(sec_date: &str, chunk: u64, orbit_len: u64) -> Input {
         "time/.zattrs",
         txt(r#"{"_ARRAY_DIMENSIONS":["time"]}"#.into()),
     );
-    put(
-        "time/0",
-        Reference::Inline(Arc::from(1.0f64.to_le_bytes().to_vec())),
-    );
+    put("time/0", Reference::inline(1.0f64.to_le_bytes().to_vec()));
     put(
         "spatial_ref/.zarray",
         txt(za(&[], &[], "<i8", "null", "null")),
@@ -90,7 +87,7 @@ fn disp(sec_date: &str, chunk: u64, orbit_len: u64) -> Input {
         "spatial_ref/.zattrs",
         txt(r#"{"_ARRAY_DIMENSIONS":[],"GeoTransform":"0 30 0 0 0 -30"}"#.into()),
     );
-    put("spatial_ref/0", Reference::Inline(Arc::from(vec![0u8; 8])));
+    put("spatial_ref/0", Reference::inline(vec![0u8; 8]));
     for layer in [
         "short_wavelength_displacement",
         "displacement",
@@ -129,7 +126,7 @@ fn disp(sec_date: &str, chunk: u64, orbit_len: u64) -> Input {
     );
     put(
         "identification/frame_id/0",
-        Reference::Inline(Arc::from(11116i64.to_le_bytes().to_vec())),
+        Reference::inline(11116i64.to_le_bytes().to_vec()),
     );
     put("metadata/.zgroup", txt(r#"{"zarr_format":2}"#.into()));
     put(
@@ -159,15 +156,12 @@ fn disp(sec_date: &str, chunk: u64, orbit_len: u64) -> Input {
         "source_file_name/.zattrs",
         txt(r#"{"_ARRAY_DIMENSIONS":[]}"#.into()),
     );
-    put(
-        "source_file_name/0",
-        Reference::Inline(Arc::from(vlen(&name))),
-    );
+    put("source_file_name/0", Reference::inline(vlen(&name)));
     put("bytes/.zarray", txt(za(&[], &[], "<f8", "0.0", "null")));
     put("bytes/.zattrs", txt(r#"{"_ARRAY_DIMENSIONS":[]}"#.into()));
     put(
         "bytes/0",
-        Reference::Inline(Arc::from(1.0e8f64.to_le_bytes().to_vec())),
+        Reference::inline(1.0e8f64.to_le_bytes().to_vec()),
     );
     Input::memory(name, refs)
 }

@@ -19,7 +19,7 @@ use proptest::prelude::*;
 /// `v(time, x)` with chunks (1, 2) and only the chunks in `present`.
 fn input(id: usize, t0: i64, len: usize, present: &[bool]) -> Input {
     let mut refs: Vec<(String, Reference)> = Vec::new();
-    let inline = |s: String| Reference::Inline(Arc::from(s.into_bytes()));
+    let inline = |s: String| Reference::inline(s.into_bytes());
     refs.push((".zgroup".into(), inline(r#"{"zarr_format":2}"#.into())));
     refs.push((
         "time/.zarray".into(),
@@ -32,7 +32,7 @@ fn input(id: usize, t0: i64, len: usize, present: &[bool]) -> Input {
     let t: Vec<u8> = (t0..t0 + len as i64)
         .flat_map(|v| v.to_le_bytes())
         .collect();
-    refs.push(("time/0".into(), Reference::Inline(Arc::from(t))));
+    refs.push(("time/0".into(), Reference::inline(t)));
     refs.push((
         "v/.zarray".into(),
         inline(format!(r#"{{"shape":[{len},3],"chunks":[1,2],"dtype":"<f4","fill_value":"NaN","order":"C","filters":null,"compressor":null,"zarr_format":2}}"#)),

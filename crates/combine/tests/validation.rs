@@ -332,8 +332,8 @@ fn small_chunks_are_inlined_with_a_fetcher() {
             .map(|(_, v)| v.clone())
             .unwrap()
     };
-    assert_eq!(get("v/0").as_inline().unwrap(), &[1u8, 0]);
-    assert_eq!(get("v/1").as_inline().unwrap(), &[3u8, 0]);
+    assert_eq!(&get("v/0").as_inline().unwrap()[..], &[1u8, 0]);
+    assert_eq!(&get("v/1").as_inline().unwrap()[..], &[3u8, 0]);
     // Threshold 2 is not > 2 bytes: references stay (kerchunk compares with `<`).
     o.inline_threshold = 2;
     let mut sink2: Vec<(String, Reference)> = Vec::new();

@@ -18,7 +18,7 @@ use combine::meta::parse_lenient;
 use combine::{run, CombineError, CombineOptions, Input, LocalFetcher, MismatchKind, Reference};
 
 fn txt(s: &str) -> Reference {
-    Reference::Inline(Arc::from(s.as_bytes()))
+    Reference::inline(s.as_bytes().to_vec())
 }
 
 fn za(shape: &[u64], dtype: &str, fill: &str, filters: &str) -> String {
@@ -38,10 +38,7 @@ fn input(t: f64, width: u64, fill: &str, chunk: Reference, label: &str) -> Input
             "time/.zattrs".into(),
             txt(r#"{"_ARRAY_DIMENSIONS":["time"]}"#),
         ),
-        (
-            "time/0".into(),
-            Reference::Inline(Arc::from(t.to_le_bytes().to_vec())),
-        ),
+        ("time/0".into(), Reference::inline(t.to_le_bytes().to_vec())),
         (
             "s/.zarray".into(),
             txt(&za(&[n], &format!("|S{width}"), fill, "null")),
@@ -83,13 +80,13 @@ fn s3_and_s5_are_widened_to_s5_with_nul_padding() {
     assert_eq!(z["shape"], serde_json::json!([2, 2]));
     assert_eq!(z["fill_value"], "IA==");
     // t0's two 3-byte elements, each padded to 5 bytes.
-    assert_eq!(out["s/0.0"].as_inline().unwrap(), b"abc\0\0xyz\0\0");
+    assert_eq!(&out["s/0.0"].as_inline().unwrap()[..], b"abc\0\0xyz\0\0");
     // The widest input's chunk is copied as is.
-    assert_eq!(out["s/1.0"].as_inline().unwrap(), b"hellowide");
+    assert_eq!(&out["s/1.0"].as_inline().unwrap()[..], b"hellowide");
     // Scalars too (like "precise" / "restituted orbit file").
     assert_eq!(json(&out, "label/.zarray")["dtype"], "|S10");
-    assert_eq!(out["label/0"].as_inline().unwrap(), b"precise\0\0\0");
-    assert_eq!(out["label/1"].as_inline().unwrap(), b"restituted");
+    assert_eq!(&out["label/0"].as_inline().unwrap()[..], b"precise\0\0\0");
+    assert_eq!(&out["label/1"].as_inline().unwrap()[..], b"restituted");
 }
 
 #[test]
@@ -101,7 +98,7 @@ fn fills_differing_only_in_trailing_nuls_are_equal() {
     ];
     let out = combine(&inputs).unwrap();
     assert_eq!(json(&out, "s/.zarray")["dtype"], "|S5");
-    assert_eq!(out["s/0.0"].as_inline().unwrap(), b"abc\0\0xyz\0\0");
+    assert_eq!(&out["s/0.0"].as_inline().unwrap()[..], b"abc\0\0xyz\0\0");
 }
 
 fn expect_dtype_mismatch(inputs: &[Input], kind: MismatchKind) {
@@ -137,7 +134,7 @@ fn narrower_chunk_in_a_file_is_fetched_and_padded() {
     r.unwrap();
     let out: BTreeMap<String, Reference> = sink.into_iter().collect();
     assert_eq!(json(&out, "s/.zarray")["dtype"], "|S5");
-    assert_eq!(out["s/0.0"].as_inline().unwrap(), b"abc\0\0xyz\0\0");
+    assert_eq!(&out["s/0.0"].as_inline().unwrap()[..], b"abc\0\0xyz\0\0");
 }
 
 #[test]
@@ -252,9 +249,9 @@ fn string_coordinate_fill_is_empty_string() {
                     txt(&za(&[], "|O", "0", r#"[{"id":"vlen-utf8"}]"#)),
                 ),
                 ("sfn/.zattrs".into(), txt(r#"{"_ARRAY_DIMENSIONS":[]}"#)),
-                ("sfn/0".into(), Reference::Inline(Arc::from(vlen))),
+                ("sfn/0".into(), Reference::inline(vlen)),
                 ("v/.zarray".into(), txt(&za(&[], "<f8", "0.0", "null"))),
-                ("v/0".into(), Reference::Inline(Arc::from(vec![0u8; 8]))),
+                ("v/0".into(), Reference::inline(vec![0u8; 8])),
             ],
         )
     };

@@ -295,7 +295,9 @@ impl BlockCache {
         if start >= end {
             return Ok(Bytes::new());
         }
-        let runs = self.ensure(std::slice::from_ref(&(start..end)), align).await?;
+        let runs = self
+            .ensure(std::slice::from_ref(&(start..end)), align)
+            .await?;
         let data = try_join_all(runs.iter().map(|r| self.fetch(r))).await?;
         let piece = |run: &Run, data: &Bytes| {
             let from = usize::try_from(start.max(run.start) - run.start).unwrap_or(usize::MAX);
@@ -591,7 +593,9 @@ mod tests {
         for _ in 0..50 {
             let mut batch = Vec::new();
             for _ in 0..4 {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let start = (x >> 33) % 290_000;
                 let len = (x >> 20) % 9000 + 1;
                 batch.push((start, len));
@@ -606,7 +610,10 @@ mod tests {
         let mut seen = rec.seen.lock().unwrap().clone();
         seen.sort_by_key(|r| r.start);
         assert!(seen.windows(2).all(|w| w[0].end <= w[1].start), "{seen:?}");
-        assert_eq!(cache.stats().bytes, seen.iter().map(|r| r.end - r.start).sum::<u64>());
+        assert_eq!(
+            cache.stats().bytes,
+            seen.iter().map(|r| r.end - r.start).sum::<u64>()
+        );
     }
 
     #[tokio::test]
