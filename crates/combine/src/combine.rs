@@ -1087,25 +1087,6 @@ fn write_coordinate(
     Ok(())
 }
 
-/// Appends the decimal digits of `n` to a string.
-fn push_decimal(s: &mut String, mut n: u64) {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        if let Some(d) = tmp.get_mut(i) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    for &b in tmp.get(i..).unwrap_or(&[]) {
-        s.push(char::from(b));
-    }
-}
-
 /// Tracks which chunk indices of one array an input already gave.
 enum Seen {
     Bits(Vec<u64>),
@@ -1394,7 +1375,7 @@ impl EmitCtx<'_> {
                                     + st.offsets.get(axis).copied().unwrap_or(0)
                             }
                         };
-                        push_decimal(&mut key_buf, n);
+                        key_buf.push_str(crate::output::decimal(&mut [0; 20], n));
                     }
                     if let Some((w, wd)) = st.pad {
                         // A narrower byte-string input: pad its elements to the output width;

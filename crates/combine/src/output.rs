@@ -102,8 +102,12 @@ impl<W: Write> JsonWriter<W> {
 }
 
 /// Appends the decimal digits of `n` (faster than `write!`).
-pub fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
-    let mut tmp = [0u8; 20];
+pub fn push_u64(buf: &mut Vec<u8>, n: u64) {
+    buf.extend_from_slice(decimal(&mut [0; 20], n).as_bytes());
+}
+
+/// The decimal digits of `n`, written into `tmp`.
+pub fn decimal(tmp: &mut [u8; 20], mut n: u64) -> &str {
     let mut i = tmp.len();
     loop {
         i -= 1;
@@ -115,7 +119,8 @@ pub fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
             break;
         }
     }
-    buf.extend_from_slice(tmp.get(i..).unwrap_or(&[]));
+    // Only ASCII digits were written.
+    std::str::from_utf8(tmp.get(i..).unwrap_or_default()).unwrap_or_default()
 }
 
 /// Appends the JSON form of inline bytes.
