@@ -6,7 +6,7 @@ scripts/bench. Not a test: it prints tables and pass/miss lines against the issu
 
 Parts (each prints a table with ratios kerchunk / ours):
   1. S3: the full-size OPERA-like file (256x256 chunks) and its 128x128 variant from a local
-     S3-compatible server (s3s-fs when installed, else moto) behind a latency proxy
+     S3-compatible server (moto; s3s-fs with --server s3s) behind a latency proxy
      (benchlib/latency_proxy.py: +LATENCY per request and per new connection). Requests,
      sequential rounds and bytes come from the proxy's log (same accounting for both tools);
      wall time is the whole process.
@@ -337,8 +337,8 @@ def main():
     ap.add_argument("--files", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default="s3,local,million,many")
-    ap.add_argument("--server", choices=["s3s", "moto"],
-                    default="s3s" if shutil.which("s3s-fs") else "moto")
+    ap.add_argument("--server", choices=["s3s", "moto"], default="moto",
+                    help="moto (default), or s3s-fs, which hashes the whole object per request")
     ap.add_argument("--kerchunk-bin", required=True)
     ap.add_argument("--bench-bin", required=True)
     ap.add_argument("--report", help="also write the tables to this file")

@@ -186,6 +186,7 @@ mod tests {
     use super::*;
     use crate::error::FormatError;
     use crate::format::symbol_table::tests::le;
+    use proptest::prelude::*;
 
     /// Encode a node per the format spec (III.A.1), padded to the allocated size for `k`.
     fn encode(sizes: Sizes, node: &BTreeNode, k: u16) -> Vec<u8> {
@@ -286,6 +287,91 @@ mod tests {
                 let bytes = encode(sizes, &c, 32);
                 assert_eq!(parse_node(&bytes, 384, sizes, c.kind).unwrap(), c);
             }
+        }
+    }
+
+    /// Any node the encoder can write (sizes 4 or 8, any level, up to 2K children, random
+    /// keys, siblings and defined child addresses) parses back to itself.
+    fn arbitrary_node() -> impl Strategy<Value = (Sizes, BTreeNode, u16)> {
+        let sizes = prop::sample::select(vec![(4u8, 4u8), (4, 8), (8, 4), (8, 8)]);
+        (sizes, 1u16..40, 0usize..6, any::<bool>(), any::<u8>()).prop_flat_map(
+            |((o, l), k, rank, group, level)| {
+                let sizes = Sizes {
+                    offset: o,
+                    length: l,
+                };
+                let addr_max = if o == 4 {
+                    u64::from(u32::MAX) - 1
+                } else {
+                    u64::MAX - 1
+                };
+                let len_max = if l == 4 {
+                    u64::from(u32::MAX)
+                } else {
+                    u64::MAX
+                };
+                let kind = if group {
+                    BTreeKind::Group
+                } else {
+                    BTreeKind::Chunk { rank }
+                };
+                let max_children = usize::from(2 * k);
+                (0..=max_children).prop_flat_map(move |n| {
+                    let keys = if group {
+                        prop::collection::vec(0..=len_max, n + 1)
+                            .prop_map(Keys::Group)
+                            .boxed()
+                    } else {
+                        prop::collection::vec(
+                            (
+                                any::<u32>(),
+                                any::<u32>(),
+                                prop::collection::vec(any::<u64>(), rank),
+                            )
+                                .prop_map(
+                                    |(chunk_size, filter_mask, offsets)| ChunkKey {
+                                        chunk_size,
+                                        filter_mask,
+                                        offsets,
+                                    },
+                                ),
+                            n + 1,
+                        )
+                        .prop_map(Keys::Chunk)
+                        .boxed()
+                    };
+                    let sibling = prop::option::of(0..=addr_max);
+                    (
+                        keys,
+                        prop::collection::vec(0..=addr_max, n),
+                        sibling.clone(),
+                        sibling,
+                    )
+                        .prop_map(
+                            move |(keys, children, left_sibling, right_sibling)| {
+                                let node = BTreeNode {
+                                    kind,
+                                    level,
+                                    entries_used: n as u16,
+                                    left_sibling,
+                                    right_sibling,
+                                    keys,
+                                    children,
+                                };
+                                (sizes, node, k)
+                            },
+                        )
+                })
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn encoded_nodes_parse_back((sizes, node, k) in arbitrary_node(), address in any::<u64>()) {
+            let bytes = encode(sizes, &node, k);
+            prop_assert_eq!(bytes.len(), node_size(sizes, node.kind, k));
+            prop_assert_eq!(parse_node(&bytes, address, sizes, node.kind).unwrap(), node);
         }
     }
 

@@ -363,17 +363,59 @@ mod tests {
         out
     }
 
-    /// Encoder for superblock v2/3 (format spec II.A, versions 2 and 3).
+    /// Encoder for superblock v2/3 (format spec II.A, versions 2 and 3), base 0, EOF 2048,
+    /// root object header at 48.
     fn encode_v2_v3(version: u8, sizes: Sizes, ext: Option<u64>) -> Vec<u8> {
+        encode_v2_v3_fields(version, sizes, 0, 0, ext, 2048, 48)
+    }
+
+    /// Encoder for superblock v2/3 with every field given.
+    fn encode_v2_v3_fields(
+        version: u8,
+        sizes: Sizes,
+        flags: u8,
+        base: u64,
+        ext: Option<u64>,
+        eof: u64,
+        root: u64,
+    ) -> Vec<u8> {
         let mut out = SIGNATURE.to_vec();
-        out.extend([version, sizes.offset, sizes.length, 0]);
-        out.extend(le(Some(0), sizes.offset));
+        out.extend([version, sizes.offset, sizes.length, flags]);
+        out.extend(le(Some(base), sizes.offset));
         out.extend(le(ext, sizes.offset));
-        out.extend(le(Some(2048), sizes.offset));
-        out.extend(le(Some(48), sizes.offset));
+        out.extend(le(Some(eof), sizes.offset));
+        out.extend(le(Some(root), sizes.offset));
         let sum = checksum::lookup3(&out, 0);
         out.extend(sum.to_le_bytes());
         out
+    }
+
+    proptest::proptest! {
+        /// Any v2/v3 superblock the encoder writes (sizes 2, 4 or 8, any flags and defined
+        /// addresses) parses back to the same fields, wherever it is found.
+        #[test]
+        fn v2_v3_fields_round_trip(
+            version in 2u8..=3,
+            width in proptest::sample::select(vec![2u8, 4, 8]),
+            length in proptest::sample::select(vec![2u8, 4, 8]),
+            flags in proptest::prelude::any::<u8>(),
+            fields in proptest::prelude::any::<(u64, Option<u64>, u64, u64)>(),
+            found_at in 0u64..1 << 40,
+        ) {
+            let sizes = Sizes { offset: width, length };
+            // Values that fit the offset width and are not the undefined address (all ones).
+            let max = if width == 8 { u64::MAX - 1 } else { (1u64 << (8 * width)) - 2 };
+            let (base, ext, eof, root) = fields;
+            let (base, ext, eof, root) = (base % max, ext.map(|e| e % max), eof % max, root % max);
+            let b = encode_v2_v3_fields(version, sizes, flags, base, ext, eof, root);
+            proptest::prop_assert_eq!(superblock_len(version, sizes), Some(b.len()));
+            let sb = parse(&b, found_at).unwrap();
+            proptest::prop_assert_eq!((sb.version, sb.sizes, sb.flags), (version, sizes, u32::from(flags)));
+            proptest::prop_assert_eq!(sb.stored_base_address, base);
+            proptest::prop_assert_eq!(sb.base_address, found_at);
+            proptest::prop_assert_eq!(sb.extension_address, ext);
+            proptest::prop_assert_eq!((sb.eof_address, sb.root_object_header_address), (eof, root));
+        }
     }
 
     #[test]

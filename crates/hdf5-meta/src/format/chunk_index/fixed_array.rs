@@ -292,6 +292,7 @@ pub fn parse_page(
 mod tests {
     use super::*;
     use crate::format::checksum::lookup3;
+    use proptest::prelude::*;
 
     /// Append the lookup3 checksum of everything so far.
     fn seal(mut v: Vec<u8>) -> Vec<u8> {
@@ -310,6 +311,100 @@ mod tests {
 
     fn unfiltered(addr: Option<u64>) -> Vec<u8> {
         addr.unwrap_or(u64::MAX).to_le_bytes().to_vec()
+    }
+
+    /// One element as the format stores it: address (8), then for filtered chunks the
+    /// stored size in `width` bytes and the filter mask (4).
+    fn element(e: &ChunkEntry, width: Option<usize>) -> Vec<u8> {
+        let mut v = unfiltered(e.address);
+        if let Some(w) = width {
+            v.extend_from_slice(&e.filtered_size.unwrap_or(0).to_le_bytes()[..w]);
+            v.extend_from_slice(&e.filter_mask.to_le_bytes());
+        }
+        v
+    }
+
+    /// Random elements for a client: unfiltered (address only) or filtered with a size field
+    /// of `width` bytes.
+    fn elements(width: Option<usize>, max: usize) -> impl Strategy<Value = Vec<ChunkEntry>> {
+        let size_max = width.map_or(0, |w| {
+            if w >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (8 * w)) - 1
+            }
+        });
+        prop::collection::vec(
+            (prop::option::of(0..u64::MAX), 0..=size_max, any::<u32>()),
+            0..max,
+        )
+        .prop_map(move |v| {
+            v.into_iter()
+                .map(|(address, size, mask)| ChunkEntry {
+                    address,
+                    filtered_size: width.map(|_| size),
+                    filter_mask: if width.is_some() { mask } else { 0 },
+                })
+                .collect()
+        })
+    }
+
+    fn client_and_width() -> impl Strategy<Value = (u8, Option<usize>)> {
+        prop_oneof![Just((0u8, None)), (1usize..=8).prop_map(|w| (1u8, Some(w)))]
+    }
+
+    proptest! {
+        /// Header and data block written by the encoder parse back to the same elements,
+        /// unpaged (entries <= 2^page_bits) or paged (pages parsed one by one, every page
+        /// marked initialised in the bitmap).
+        #[test]
+        fn encoded_arrays_parse_back(
+            (client, width, entries) in client_and_width()
+                .prop_flat_map(|(c, w)| (Just(c), Just(w), elements(w, 300))),
+            page_bits in 1u8..10,
+            hdr_addr in 0u64..1 << 40,
+            dblk in 0u64..1 << 40,
+        ) {
+            let esize = 8 + width.map_or(0, |w| w + 4);
+            let n = entries.len() as u64;
+            let hdr = header_bytes(client, esize as u8, page_bits, n, dblk);
+            let h = FixedArrayHeader::parse(&hdr, hdr_addr, Sizes::DEFAULT).unwrap();
+            prop_assert_eq!((h.entries, h.data_block_address, h.client), (n, Some(dblk), client));
+            let layout = h.data_block_layout(Sizes::DEFAULT).unwrap();
+            let mut block = b"FADB".to_vec();
+            block.extend_from_slice(&[0, client]);
+            block.extend_from_slice(&hdr_addr.to_le_bytes());
+            match layout.paging {
+                None => {
+                    for e in &entries {
+                        block.extend(element(e, width));
+                    }
+                    let block = seal(block);
+                    prop_assert_eq!(block.len() as u64, layout.size);
+                    let parsed = parse_data_block(&block, dblk, Sizes::DEFAULT, &h).unwrap();
+                    prop_assert_eq!(parsed.entries, entries);
+                }
+                Some(p) => {
+                    block.extend(vec![0xffu8; p.bitmap_size as usize]);
+                    let block = seal(block);
+                    prop_assert_eq!(block.len() as u64, layout.prefix_size);
+                    let parsed = parse_data_block(&block, dblk, Sizes::DEFAULT, &h).unwrap();
+                    let mut all = Vec::new();
+                    for page in 0..p.page_count {
+                        prop_assert!(parsed.page_initialized(page));
+                        let first = (page * p.page_entries) as usize;
+                        let count = p.entries_in_page(page) as usize;
+                        let mut bytes = Vec::new();
+                        for e in &entries[first..first + count] {
+                            bytes.extend(element(e, width));
+                        }
+                        let bytes = seal(bytes);
+                        all.extend(parse_page(&bytes, 0, Sizes::DEFAULT, &h, page).unwrap());
+                    }
+                    prop_assert_eq!(all, entries);
+                }
+            }
+        }
     }
 
     #[test]
