@@ -211,6 +211,9 @@ fn element(dt: &Datatype, v: &Value, paths: &PathIndex) -> Json {
     }
 }
 
+/// Most lists an attribute's nesting may create beyond its number of values.
+const MAX_EMPTY_LISTS: u64 = 1 << 16;
+
 /// Nest a flat C-order list of values by `shape` (dimensions of length 0 give empty lists).
 fn nest(mut flat: Vec<Json>, shape: &[u64]) -> Json {
     match shape {
@@ -267,6 +270,18 @@ pub fn convert(a: &Attribute, paths: &PathIndex) -> Option<Json> {
         if items.len() == 1 {
             items.into_iter().next().unwrap_or(Json::Null)
         } else {
+            // Nesting makes one list per index of the leading dimensions, whatever the data:
+            // a zero-length last dimension under a declared 2^32-long first one would be
+            // billions of empty lists. Such an attribute (no values) is dropped instead.
+            let lists = shape
+                .split_last()
+                .map(|(_, lead)| lead.iter().try_fold(1u64, |n, &d| n.checked_mul(d)));
+            if lists
+                .flatten()
+                .is_none_or(|n| n > MAX_EMPTY_LISTS.max(items.len() as u64))
+            {
+                return None;
+            }
             nest(items, shape)
         }
     };
@@ -302,6 +317,21 @@ mod tests {
 
     fn conv(a: &Attribute) -> Option<String> {
         convert(a, &PathIndex::new()).map(|j| j.to_text())
+    }
+
+    #[test]
+    fn zero_length_dimensions() {
+        let le = ByteOrder::LittleEndian;
+        let empty =
+            |shape: Vec<u64>| attr("z", int(4, true, le), Some(shape), Value::Array(vec![]));
+        // As h5py's .tolist(): one empty list per index of the leading dimensions.
+        assert_eq!(conv(&empty(vec![3, 0])).unwrap(), "[[],[],[]]");
+        assert_eq!(conv(&empty(vec![0])).unwrap(), "[]");
+        // Found by fuzzing: 2^32 - 7 empty lists would exhaust memory; dropped instead.
+        let started = std::time::Instant::now();
+        assert_eq!(conv(&empty(vec![u64::from(u32::MAX) - 6, 0])), None);
+        assert_eq!(conv(&empty(vec![u64::MAX, u64::MAX, 0])), None);
+        assert!(started.elapsed().as_secs() < 1);
     }
 
     #[test]
