@@ -78,6 +78,18 @@ impl RangeReader for LoggingReader {
         r
     }
 
+    async fn read_head(&self, len: u64) -> io::Result<(Bytes, u64)> {
+        let start = Instant::now();
+        let what = format!(
+            "GET {} bytes=0-{} (and its size)",
+            self.inner.location(),
+            len.saturating_sub(1)
+        );
+        let r = self.inner.read_head(len).await;
+        request(&what, start, &r, |(b, _)| b.len() as u64);
+        r
+    }
+
     async fn size(&self) -> io::Result<u64> {
         let start = Instant::now();
         let r = self.inner.size().await;

@@ -210,6 +210,8 @@ fn inspect_with_per_side_credentials() {
     assert!(o.status.success(), "{}", stderr(&o));
     let log = stderr(&o);
     assert!(log.contains(&format!("GET {url} bytes=0-")), "{log}");
+    // The first ranged GET also gives the object's size: no separate HEAD round trip.
+    assert!(!log.contains("HEAD "), "{log}");
     assert!(!log.contains(&s.secret("data")), "secret in the log: {log}");
 
     // The refs key cannot read the data bucket: exit 1, AccessDenied, no secret shown.

@@ -186,21 +186,33 @@ pub struct BlockCache {
 }
 
 impl BlockCache {
-    /// Wrap a reader; asks it for its length once.
+    /// Wrap a reader: reads the head (`head_size` bytes) and learns the file's length in
+    /// the same request where the reader can ([`RangeReader::read_head`]).
     pub async fn new(inner: Arc<dyn RangeReader>, opts: IoOptions) -> io::Result<Self> {
         let created = Instant::now();
-        let len = inner.size().await?;
         let opts = IoOptions {
             block_size: opts.block_size.clamp(MIN_BLOCK_SIZE, MAX_BLOCK_SIZE),
             max_concurrency: opts.max_concurrency.max(1),
             ..opts
         };
+        let (head, len) = inner.read_head(opts.head_size.max(MIN_BLOCK_SIZE)).await?;
+        let mut state = State::default();
+        state.log.push((created, Instant::now(), head.len() as u64));
+        if !head.is_empty() {
+            let end = head.len() as u64;
+            let run = Run {
+                start: 0,
+                end,
+                data: OnceCell::new_with(Some(Ok(head))),
+            };
+            state.runs.insert(0, Arc::new(run));
+        }
         Ok(Self {
             inner,
             len,
             opts,
             block_size: AtomicU64::new(opts.block_size),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
             permits: Semaphore::new(opts.max_concurrency),
             created,
         })
@@ -632,11 +644,12 @@ mod tests {
         check(&a.unwrap(), 10_000);
         b.unwrap();
         check(&c.unwrap(), 14_500);
-        assert_eq!(rec.seen.lock().unwrap().clone(), vec![9216..15360]);
+        // (The head, 0..4096, was read when the cache was made.)
+        assert_eq!(rec.seen.lock().unwrap().clone(), vec![0..4096, 9216..15360]);
         // A gap holding cached bytes is not bridged: 9216..15360 is not fetched again.
         cache.prefetch(&[8000..8100, 16_000..16_100]).await.unwrap();
         let seen = rec.seen.lock().unwrap().clone();
-        assert_eq!(&seen[1..], &[7168..8192, 15360..16384]);
+        assert_eq!(&seen[2..], &[7168..8192, 15360..16384]);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use object_store::{path::Path as StorePath, ObjectStore, ObjectStoreExt};
+use object_store::{path::Path as StorePath, GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 
 /// A source of bytes addressed by absolute file position.
 #[async_trait]
@@ -18,6 +18,13 @@ pub trait RangeReader: Send + Sync + Debug {
     async fn size(&self) -> io::Result<u64>;
     /// Human-readable location (path or URL) used in errors and logs.
     fn location(&self) -> &str;
+    /// The first `len` bytes (fewer when the file is shorter) and the file's length. Readers
+    /// that learn the length from a ranged read (object stores: `Content-Range`) override it
+    /// to save the separate size request, one round trip.
+    async fn read_head(&self, len: u64) -> io::Result<(Bytes, u64)> {
+        let size = self.size().await?;
+        Ok((self.read_range(0..len.min(size)).await?, size))
+    }
 }
 
 /// A local file read with positional reads on a blocking thread.
@@ -136,6 +143,26 @@ impl RangeReader for StoreObject {
             .map_err(io::Error::other)
     }
 
+    async fn read_head(&self, len: u64) -> io::Result<(Bytes, u64)> {
+        if self.len.get().is_none() && len > 0 {
+            // One GET: a range past the end returns the rest, and the metadata the size.
+            let opts = GetOptions {
+                range: Some(GetRange::Bounded(0..len)),
+                ..GetOptions::default()
+            };
+            if let Ok(result) = self.store.get_opts(&self.path, opts).await {
+                let size = result.meta.size;
+                let bytes = result.bytes().await.map_err(io::Error::other)?;
+                let _ = self.len.set(size);
+                return Ok((bytes, size));
+            }
+            // An empty object (the range starts past its end) or a store that refuses the
+            // range: ask for the size, as other readers do.
+        }
+        let size = self.size().await?;
+        Ok((self.read_range(0..len.min(size)).await?, size))
+    }
+
     async fn size(&self) -> io::Result<u64> {
         self.len
             .get_or_try_init(|| async {
@@ -175,6 +202,11 @@ impl RangeReader for WithLatency {
     async fn read_range(&self, range: Range<u64>) -> io::Result<Bytes> {
         tokio::time::sleep(self.delay).await;
         self.inner.read_range(range).await
+    }
+
+    async fn read_head(&self, len: u64) -> io::Result<(Bytes, u64)> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.read_head(len).await
     }
 
     async fn size(&self) -> io::Result<u64> {
