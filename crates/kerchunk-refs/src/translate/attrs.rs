@@ -271,15 +271,18 @@ pub fn convert(a: &Attribute, paths: &PathIndex) -> Option<Json> {
             items.into_iter().next().unwrap_or(Json::Null)
         } else {
             // Nesting makes one list per index of the leading dimensions, whatever the data:
-            // a zero-length last dimension under a declared 2^32-long first one would be
+            // a zero-length dimension under a declared 2^32-long first one would be
             // billions of empty lists. Such an attribute (no values) is dropped instead.
-            let lists = shape
-                .split_last()
-                .map(|(_, lead)| lead.iter().try_fold(1u64, |n, &d| n.checked_mul(d)));
-            if lists
-                .flatten()
-                .is_none_or(|n| n > MAX_EMPTY_LISTS.max(items.len() as u64))
-            {
+            // Lists made: d0 at the first level, d0·d1 at the second, … (all but the last).
+            let lead = shape.split_last().map_or(&[][..], |(_, lead)| lead);
+            let lists = lead
+                .iter()
+                .try_fold((1u64, 0u64), |(level, total), &d| {
+                    let level = level.checked_mul(d)?;
+                    Some((level, total.checked_add(level)?))
+                })
+                .map(|(_, total)| total);
+            if lists.is_none_or(|n| n > MAX_EMPTY_LISTS.max(items.len() as u64)) {
                 return None;
             }
             nest(items, shape)
@@ -331,6 +334,9 @@ mod tests {
         let started = std::time::Instant::now();
         assert_eq!(conv(&empty(vec![u64::from(u32::MAX) - 6, 0])), None);
         assert_eq!(conv(&empty(vec![u64::MAX, u64::MAX, 0])), None);
+        // Also when the zero is not the last dimension (found by fuzzing too).
+        assert_eq!(conv(&empty(vec![u64::from(u32::MAX), 0, 5])), None);
+        assert_eq!(conv(&empty(vec![2, 0, 5])).unwrap(), "[[],[]]");
         assert!(started.elapsed().as_secs() < 1);
     }
 
