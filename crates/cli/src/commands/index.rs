@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use futures::{stream, StreamExt};
 use hdf5_meta::walk::raw::RawReader;
-use hdf5_meta::walk::{walk_cached, BlockCache, IoStats};
+use hdf5_meta::walk::{walk_cached, BlockCache, IoOptions, IoStats};
 use kerchunk_refs::profile::opera_disp;
 use kerchunk_refs::translate::{translate, IndexOptions};
 use kerchunk_refs::{write_reference_set, WriteOptions};
@@ -151,7 +151,11 @@ async fn index_one(job: &Job, storage: &Storage, opts: &IndexOptions) -> Result<
     let reader = storage.reader(Side::Data, &job.src)?;
     // Walk and raw-read errors name the file themselves.
     let fail = |e: &dyn std::fmt::Display| CliError::fail(e.to_string());
-    let cache = BlockCache::new(reader, opts.walk.io)
+    let io = match job.src {
+        Location::Local(_) => IoOptions::local_file(),
+        _ => opts.walk.io,
+    };
+    let cache = BlockCache::new(reader, io)
         .await
         .map_err(|e| CliError::fail(format!("{}: {e}", job.src.display())))?;
     let cache = Arc::new(cache);

@@ -49,6 +49,23 @@ pub struct IoOptions {
     pub page_block_limit: u64,
 }
 
+impl IoOptions {
+    /// For files on local disk, where a read costs a system call rather than a round trip:
+    /// small aligned blocks and no speculative head or whole-page reads, so only the bytes
+    /// the walk needs are read and held (full-size OPERA-like file, inline threshold 300:
+    /// 6.4 MB read instead of 29 MB, peak RSS of `kerchunk index` 19 MiB instead of 40 MiB,
+    /// identical output).
+    pub fn local_file() -> Self {
+        Self {
+            block_size: 16 * 1024,
+            head_size: 16 * 1024,
+            max_gap: 4 * 1024,
+            page_block_limit: 0,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for IoOptions {
     /// The defaults come from `scripts/bench` measurements (README, "Benchmarks").
     fn default() -> Self {
