@@ -2,6 +2,7 @@
 //! `StoreObject` reader runs against S3 in the CLI's tests) gives the same model as a local
 //! walk, and the requests are batched: every level of the metadata tree costs one round.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code
 use std::sync::Arc;
 
 use hdf5_meta::walk::{

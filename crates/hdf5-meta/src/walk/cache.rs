@@ -277,7 +277,7 @@ impl BlockCache {
             return;
         }
         let mut b = page_size;
-        while b > limit && b % 2 == 0 {
+        while b > limit && b.is_multiple_of(2) {
             b /= 2;
         }
         if b <= limit {
@@ -655,7 +655,7 @@ mod tests {
         // max_gap of each other, so one request serves all three.
         let (a, b, c) = futures::join!(
             cache.read(10_000, 100),
-            cache.prefetch(&[12_000..12_100]),
+            cache.prefetch(std::slice::from_ref(&(12_000..12_100))),
             cache.read(14_500, 10)
         );
         check(&a.unwrap(), 10_000);
