@@ -63,10 +63,15 @@ def wait_port(port, timeout=30):
 
 
 def run(cmd, env=None):
-    """Run a process; returns (wall s, peak RSS MiB, user+sys s, stdout text)."""
+    """Run a process; returns (wall s, peak RSS MiB, user+sys s, stdout text).
+
+    Peak RSS comes from GNU time (`/usr/bin/time -f %M`) when installed: the rusage of a child
+    forked from this (large) Python process also counts the parent's pages it shared before
+    exec, which made every small process look like ~47 MiB."""
+    timer = ["/usr/bin/time", "-f", "maxrss_kib=%M"] if os.path.exists("/usr/bin/time") else []
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        p = subprocess.Popen([*timer, *cmd], stdout=out, stderr=err, env=env)
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -75,7 +80,12 @@ def run(cmd, env=None):
         text, etext = out.read().decode(), err.read().decode()
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])} ... failed ({p.returncode}):\n{etext[-3000:]}")
-    return wall, ru.ru_maxrss / 1024, ru.ru_utime + ru.ru_stime, text
+    rss = ru.ru_maxrss / 1024
+    for line in reversed(etext.splitlines()):
+        if line.startswith("maxrss_kib="):
+            rss = int(line.split("=", 1)[1]) / 1024
+            break
+    return wall, rss, ru.ru_utime + ru.ru_stime, text
 
 
 # ----------------------------------------------------------------------------- inputs
