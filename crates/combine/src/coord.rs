@@ -26,7 +26,8 @@ pub enum TimeUnit {
 }
 
 impl TimeUnit {
-    fn parse(s: &str) -> Option<TimeUnit> {
+    /// The unit of a numpy datetime64 code (`D`, `h`, `m`, `s`, `ms`, `us`, `ns`).
+    pub(crate) fn parse(s: &str) -> Option<TimeUnit> {
         Some(match s {
             "D" => TimeUnit::D,
             "h" => TimeUnit::H,

@@ -42,16 +42,7 @@ impl Elem {
             return Ok(Elem::Bool);
         }
         if let Some(u) = rest.strip_prefix("M8[").and_then(|u| u.strip_suffix(']')) {
-            let unit = match u {
-                "D" => TimeUnit::D,
-                "h" => TimeUnit::H,
-                "m" => TimeUnit::M,
-                "s" => TimeUnit::S,
-                "ms" => TimeUnit::Ms,
-                "us" => TimeUnit::Us,
-                "ns" => TimeUnit::Ns,
-                _ => return Err(bad()),
-            };
+            let unit = TimeUnit::parse(u).ok_or_else(bad)?;
             return Ok(Elem::Time(unit, be));
         }
         let mut chars = rest.chars();
